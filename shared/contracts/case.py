@@ -220,8 +220,8 @@ class CaseSubmission(ContractModel):
     @field_validator("lesions")
     @classmethod
     def _unique_lesion_ids(cls, lesions: list[Lesion]) -> list[Lesion]:
-        seen: set[str] = set()
-        duplicates = sorted({lesion.id for lesion in lesions if lesion.id in seen or seen.add(lesion.id)})
+        ids = [lesion.id for lesion in lesions]
+        duplicates = sorted({lesion_id for lesion_id in ids if ids.count(lesion_id) > 1})
         if duplicates:
             raise ValueError(f"lesion ids must be unique within the case; repeated: {', '.join(duplicates)}")
         return lesions
