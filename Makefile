@@ -1,0 +1,47 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ENV := . deploy/local/env.sh &&
+
+.PHONY: help install infra migrate run seed stop test test-unit lint format
+
+help:
+	@echo "make run    install what is missing, start Kafka, PostgreSQL and the three services"
+	@echo "make test   the same set-up, then every test"
+	@echo "make stop   stop the services, Kafka and PostgreSQL started by make run"
+	@echo "make lint   ruff and mypy"
+
+install:
+	@deploy/local/python.sh
+
+infra:
+	@deploy/local/infra.sh
+
+migrate: infra
+	@$(ENV) .venv/bin/python -m shared.db.migrate
+
+run: infra
+	@$(ENV) deploy/local/services.sh start
+	@$(ENV) .venv/bin/python -m services.scheduler.seed
+	@$(ENV) echo; echo "Ready. intake http://127.0.0.1:8001  eligibility http://127.0.0.1:8002  scheduler http://127.0.0.1:8003 (OpenAPI at /docs)"; \
+	  echo "API tokens: $${API_TOKENS_FILE:-from your API_TOKENS}"; echo "Stop with: make stop"
+
+seed: infra
+	@$(ENV) .venv/bin/python -m services.scheduler.seed
+
+stop:
+	@deploy/local/services.sh stop
+	@deploy/local/kafka.sh stop
+	@deploy/local/postgres.sh stop
+
+test: infra
+	@$(ENV) .venv/bin/pytest
+
+test-unit: install
+	@.venv/bin/pytest tests/unit
+
+lint: install
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy shared services tests
+
+format: install
+	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .

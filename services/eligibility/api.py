@@ -1,0 +1,39 @@
+"""Eligibility's HTTP API: the what-if evaluation, stored recommendations and the ruleset."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+
+from services.eligibility import service
+from services.eligibility.domain import evaluate, ruleset_document
+from shared.auth import Principal, Role, TokenTable, require_roles
+from shared.contracts.case import CaseSubmission
+from shared.contracts.recommendation import Recommendation
+from shared.db.engine import SessionFactory
+from shared.http.problems import ProblemError
+
+
+def build_router(sessions: SessionFactory, tokens: TokenTable) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["eligibility"])
+    reader = Depends(require_roles(tokens, Role.clinician, Role.coordinator, Role.ops))
+
+    @router.post("/evaluate", response_model=Recommendation)
+    async def evaluate_what_if(case: CaseSubmission, _: Annotated[Principal, reader]) -> Recommendation:
+        """Evaluates a case without storing or publishing anything (case_id null, case_version 0)."""
+        return evaluate(case, case_id=None, case_version=0, evaluated_at=datetime.now(UTC))
+
+    @router.get("/recommendations/{case_id}", response_model=Recommendation, responses={404: {}})
+    async def get_recommendation(case_id: UUID, _: Annotated[Principal, reader]) -> Recommendation:
+        async with sessions() as session:
+            recommendation = await service.latest_recommendation(session, case_id)
+        if recommendation is None:
+            raise ProblemError(404, "Not found", "no recommendation for this case")
+        return recommendation
+
+    @router.get("/rules")
+    async def get_rules(_: Annotated[Principal, reader]) -> dict[str, Any]:
+        return ruleset_document()
+
+    return router

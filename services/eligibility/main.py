@@ -1,0 +1,49 @@
+"""Composition root of the eligibility service."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.eligibility.adapters.tables import SCHEMA, inbox, outbox
+from services.eligibility.api import build_router
+from services.eligibility.consumer import build_handlers
+from services.eligibility.settings import EligibilitySettings
+from shared.auth import TokenTable
+from shared.contracts.events import Topic
+from shared.http.app import create_app
+from shared.logging import configure_logging
+from shared.runtime import ServiceRuntime
+
+
+def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
+    settings = settings or EligibilitySettings()
+    configure_logging()
+    runtime = ServiceRuntime(
+        settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
+    )
+    runtime.add_consumer(
+        "eligibility",
+        [Topic.case_events.value],
+        build_handlers(settings.topic(Topic.therapy_recommendations.value)),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app = create_app(
+        service="eligibility",
+        title="Eligibility: therapy options for bone metastases",
+        lifespan=lifespan,
+        readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.include_router(
+        build_router(runtime.sessions, TokenTable.parse(settings.api_tokens.get_secret_value()))
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,50 @@
+"""Composition root: settings, runtime (database, Kafka, outbox relay, consumer) and the HTTP app."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.intake.adapters.tables import SCHEMA, inbox, outbox
+from services.intake.api import build_router
+from services.intake.consumer import HANDLERS
+from services.intake.service import TOPICS_CONSUMED
+from services.intake.settings import IntakeSettings
+from shared.auth import TokenTable
+from shared.http.app import create_app
+from shared.logging import configure_logging
+from shared.runtime import ServiceRuntime
+
+
+def create_application(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+    configure_logging()
+    runtime = ServiceRuntime(
+        settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
+    )
+    runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app = create_app(
+        service="intake",
+        title="Intake: bone-metastasis case referrals",
+        lifespan=lifespan,
+        readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.include_router(
+        build_router(
+            settings,
+            runtime.sessions,
+            TokenTable.parse(settings.api_tokens.get_secret_value()),
+            runtime.relay.wake,
+        )
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,59 @@
+"""Composition root of the scheduler service."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
+from services.scheduler.api import build_router
+from services.scheduler.consumer import TOPICS_CONSUMED, build_handlers
+from services.scheduler.service import BookingPolicy
+from services.scheduler.settings import SchedulerSettings
+from services.scheduler.worklist import WorklistRetrier
+from shared.auth import TokenTable
+from shared.contracts.events import Topic
+from shared.http.app import create_app
+from shared.logging import configure_logging
+from shared.runtime import ServiceRuntime
+
+
+def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
+    settings = settings or SchedulerSettings()
+    configure_logging()
+    runtime = ServiceRuntime(
+        settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
+    )
+    policy = BookingPolicy(
+        duration=timedelta(minutes=settings.mdt_duration_minutes),
+        booking_topic=settings.topic(Topic.mdt_bookings.value),
+    )
+    runtime.add_consumer("scheduler", TOPICS_CONSUMED, build_handlers(policy))
+    retrier = WorklistRetrier(runtime.sessions, policy, runtime.relay.wake)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        yield
+        await runtime.stop()
+
+    app = create_app(
+        service="scheduler",
+        title="Scheduler: MDT bookings and the coordinators' API",
+        lifespan=lifespan,
+        readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.include_router(
+        build_router(
+            runtime.sessions,
+            TokenTable.parse(settings.api_tokens.get_secret_value()),
+            policy,
+            retrier,
+            runtime.relay.wake,
+        )
+    )
+    app.state.runtime = runtime
+    return app

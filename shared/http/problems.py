@@ -1,0 +1,81 @@
+"""RFC 9457 problem+json responses, with the failing field paths for validation errors."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.contracts.case import field_path
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(Exception):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_JSON, headers=dict(headers) if headers else None
+    )
+
+
+def validation_errors(raw_errors: Any, *, drop_prefix: int = 0) -> list[dict[str, str]]:
+    """pydantic errors -> [{"field": "lesions[0].spine_level", "reason": "..."}]; never echoes input values."""
+    out = []
+    for error in raw_errors:
+        loc = tuple(error.get("loc", ()))[drop_prefix:]
+        reason = str(error.get("msg", "invalid"))
+        out.append({"field": field_path(loc) or "body", "reason": reason.removeprefix("Value error, ")})
+    return out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return problem_response(400, "Malformed JSON", "the request body is not valid JSON")
+        # FastAPI prefixes body errors with ("body",); the contract's paths start at the case's fields.
+        fields = [
+            {**item, "field": item["field"].removeprefix("body.").removeprefix("body") or "body"}
+            for item in validation_errors(errors)
+        ]
+        return problem_response(
+            422, "Invalid request", f"{len(fields)} field(s) failed validation", errors=fields
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, str(exc.detail), str(exc.detail), headers=exc.headers)

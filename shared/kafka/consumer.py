@@ -1,0 +1,264 @@
+"""The consumer loop every service uses: at-least-once delivery made exactly-once in effect.
+
+- offsets are committed by hand, per partition, only after the record's database transaction committed;
+- the inbox (processed event ids) is written in that same transaction, so a redelivery changes nothing;
+- a record that can never succeed (not an envelope, failing its schema, an unknown event type, or a handler
+  that keeps failing on it) goes to `<topic>.dlq` with headers naming the error and where it came from;
+- a database or broker outage is retried with backoff and never skips a record.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.contracts.events import EventEnvelope
+from shared.db.engine import SessionFactory
+from shared.http.problems import validation_errors
+from shared.kafka.inbox import record_first_delivery
+from shared.kafka.topics import DLQ_SUFFIX
+from shared.telemetry import context_from_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
+MAX_HANDLER_ATTEMPTS = 5
+
+
+class PoisonEventError(Exception):
+    """Raised by a handler for a record that can never be applied (e.g. its payload breaks the schema)."""
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError | OSError | TimeoutError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    name = type(getattr(error, "orig", error)).__name__
+    return name in {"SerializationError", "DeadlockDetectedError", "ConnectionDoesNotExistError"}
+
+
+@dataclass
+class ConsumerProgress:
+    """What /readyz and metrics read: is the loop alive, and how far has it got."""
+
+    running: bool = False
+    assigned: list[TopicPartition] = field(default_factory=list)
+    last_poll_monotonic: float = 0.0
+    processed: int = 0
+    dead_lettered: int = 0
+    positions: dict[TopicPartition, int] = field(default_factory=dict)
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, owner: "EventConsumer") -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: Sequence[TopicPartition]) -> None:
+        await self._owner.commit_processed()
+
+    async def on_partitions_assigned(self, assigned: Sequence[TopicPartition]) -> None:
+        self._owner.progress.assigned = list(assigned)
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: list[str],
+        group_id: str,
+        handlers: dict[str, Handler],
+        session_factory: SessionFactory,
+        inbox: Table,
+        producer: AIOKafkaProducer,
+        client_options: dict[str, Any],
+        batch_size: int = 200,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.name = name
+        self._topics = topics
+        self._group_id = group_id
+        self._handlers = handlers
+        self._sessions = session_factory
+        self._inbox = inbox
+        self._producer = producer
+        self._client_options = client_options
+        self._batch_size = batch_size
+        self._after_commit = after_commit
+        self._consumer: AIOKafkaConsumer | None = None
+        self._processed_offsets: dict[TopicPartition, int] = {}
+        self.progress = ConsumerProgress()
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            consumer = AIOKafkaConsumer(
+                **self._client_options,
+                group_id=self._group_id,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=self._batch_size,
+                session_timeout_ms=15000,
+                heartbeat_interval_ms=3000,
+                max_poll_interval_ms=300000,
+            )
+            try:
+                await consumer.start()
+                consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
+                self._consumer = consumer
+                self.progress.running = True
+                backoff = 0.5
+                await self._poll_forever(consumer)
+            except asyncio.CancelledError:
+                raise
+            except KafkaError as error:
+                log.warning("consumer %s lost the broker: %s", self.name, type(error).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+            finally:
+                self.progress.running = False
+                self._consumer = None
+                await self._stop_quietly(consumer)
+
+    async def _stop_quietly(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._commit(consumer)), 5)
+            await asyncio.wait_for(consumer.stop(), 10)
+        except Exception:  # stopping after a failure: nothing more to save
+            log.debug("consumer %s stopped uncleanly", self.name)
+
+    async def _poll_forever(self, consumer: AIOKafkaConsumer) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
+            self.progress.last_poll_monotonic = loop.time()
+            for tp, records in batch.items():
+                for record in records:
+                    await self._process(record)
+                    self._processed_offsets[tp] = record.offset + 1
+                    self.progress.positions[tp] = record.offset + 1
+            if batch:
+                await self._commit(consumer)
+                if self._after_commit is not None:
+                    self._after_commit()
+
+    async def commit_processed(self) -> None:
+        if self._consumer is not None:
+            await self._commit(self._consumer)
+
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        offsets, self._processed_offsets = self._processed_offsets, {}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as error:
+            # The partitions moved to another member; it re-reads them and the inbox drops the repeats.
+            log.info("consumer %s could not commit (%s); records will be redelivered", self.name, error)
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            envelope = EventEnvelope.model_validate_json(record.value or b"")
+        except ValidationError as error:
+            await self._dead_letter(record, "invalid_envelope", _describe(error))
+            return
+        handler = self._handlers.get(envelope.event_type.value)
+        if handler is None:
+            await self._dead_letter(record, "unknown_event_type", f"{self.name} has no handler for this type")
+            return
+        attributes = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": record.topic,
+            "messaging.destination.partition.id": str(record.partition),
+            "messaging.kafka.offset": record.offset,
+            "messaging.consumer.group.name": self._group_id,
+            "case.id": str(envelope.case_id),
+            "case.version": envelope.case_version,
+        }
+        with tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=context_from_headers(record.headers),
+            kind=SpanKind.CONSUMER,
+            attributes=attributes,
+        ) as span:
+            await self._apply_with_retries(record, envelope, handler, span)
+
+    async def _apply_with_retries(
+        self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope, handler: Handler, span: Any
+    ) -> None:
+        failures = 0
+        backoff = 0.2
+        while True:
+            try:
+                async with self._sessions() as session, session.begin():
+                    if await record_first_delivery(session, self._inbox, self.name, envelope.event_id):
+                        await handler(session, envelope)
+                self.progress.processed += 1
+                return
+            except PoisonEventError as error:
+                span.set_status(Status(StatusCode.ERROR, "poison event"))
+                await self._dead_letter(record, "invalid_payload", str(error))
+                return
+            except ValidationError as error:
+                span.set_status(Status(StatusCode.ERROR, "invalid payload"))
+                await self._dead_letter(record, "invalid_payload", _describe(error))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if not is_transient(error):
+                    failures += 1
+                    if failures >= MAX_HANDLER_ATTEMPTS:
+                        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                        log.exception("consumer %s gives up on a record", self.name)
+                        await self._dead_letter(record, "handler_failed", type(error).__name__)
+                        return
+                log.warning("consumer %s retries after %s", self.name, type(error).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str, detail: str) -> None:
+        headers = list(record.headers or ())
+        headers += [
+            ("dlq.error", error.encode()),
+            ("dlq.detail", detail[:500].encode()),
+            ("dlq.original_topic", record.topic.encode()),
+            ("dlq.original_partition", str(record.partition).encode()),
+            ("dlq.original_offset", str(record.offset).encode()),
+            ("dlq.consumer", self.name.encode()),
+        ]
+        backoff = 0.5
+        while True:
+            try:
+                await asyncio.wait_for(
+                    self._producer.send_and_wait(
+                        record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
+                    ),
+                    15,
+                )
+                break
+            except (KafkaError, TimeoutError):
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+        self.progress.dead_lettered += 1
+        log.warning("consumer %s dead-lettered a record: %s", self.name, error)
+
+
+def _describe(error: ValidationError) -> str:
+    """Field paths and reasons only: the record's values (which may be clinical) are never repeated."""
+    return "; ".join(f"{e['field']}: {e['reason']}" for e in validation_errors(error.errors()))[:500]

@@ -1,0 +1,168 @@
+"""Transactional outbox: the service writes its event in the same transaction as its state change; the
+relay publishes pending rows in id order and marks them sent.
+
+Only one relay publishes at a time (a transaction-scoped advisory lock), so two instances of a service
+never publish the same row twice and one case's events keep their order; the other relays stand by.
+A crash between publishing and marking sent re-publishes the batch: consumers are idempotent on event_id.
+"""
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    Table,
+    Text,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from shared.contracts.events import EventEnvelope
+from shared.telemetry import attached, context_from_headers, current_trace_headers
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+PUBLISH_TIMEOUT_SECONDS = 20.0
+
+
+def outbox_table(metadata: MetaData, schema: str) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        Column("id", BigInteger, Identity(), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("topic", Text, nullable=False),
+        Column("key", Text, nullable=False),
+        Column("event_type", Text, nullable=False),
+        Column("value", Text, nullable=False),
+        Column("trace_headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index(f"ix_{schema}_outbox_pending", "id", postgresql_where=text("published_at IS NULL")),
+        schema=schema,
+    )
+
+
+async def add_to_outbox(session: AsyncSession, table: Table, topic: str, envelope: EventEnvelope) -> None:
+    """Call inside the transaction that makes the change the event announces."""
+    await session.execute(
+        table.insert().values(
+            event_id=envelope.event_id,
+            topic=topic,
+            key=str(envelope.case_id),
+            event_type=envelope.event_type.value,
+            value=envelope.model_dump_json(),
+            trace_headers=current_trace_headers(),
+        )
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: Table,
+        producer: AIOKafkaProducer,
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 0.2,
+    ) -> None:
+        self._engine = engine
+        self._table = table
+        self._producer = producer
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._lock_key = f"outbox:{table.schema}"
+        self.published_total = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                published = await self.publish_pending()
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # broker or database away: keep the rows, try again
+                log.warning("outbox relay could not publish: %s", type(error).__name__)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if published < self._batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+                self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        t = self._table
+        async with self._engine.begin() as conn:
+            leader = await conn.scalar(select(func.pg_try_advisory_xact_lock(func.hashtext(self._lock_key))))
+            if not leader:
+                return 0
+            rows = (
+                await conn.execute(
+                    select(t.c.id, t.c.topic, t.c.key, t.c.event_type, t.c.value, t.c.trace_headers)
+                    .where(t.c.published_at.is_(None))
+                    .order_by(t.c.id)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            deliveries = [await self._send(row) for row in rows]
+            await asyncio.wait_for(asyncio.gather(*deliveries), PUBLISH_TIMEOUT_SECONDS)
+            await conn.execute(
+                update(t).where(t.c.id.in_([row.id for row in rows])).values(published_at=func.now())
+            )
+        self.published_total += len(rows)
+        return len(rows)
+
+    async def _send(self, row: Any) -> "asyncio.Future[Any]":
+        # The producer span continues the trace of the request that wrote the row.
+        with (
+            attached(context_from_headers(row.trace_headers)),
+            tracer.start_as_current_span(
+                f"{row.topic} publish",
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "publish",
+                    "messaging.destination.name": row.topic,
+                    "messaging.kafka.message.key": row.key,
+                    "event.type": row.event_type,
+                },
+            ),
+        ):
+            headers = [(k, v.encode()) for k, v in current_trace_headers().items()]
+            headers.append(("event_type", row.event_type.encode()))
+            future: asyncio.Future[Any] = await self._producer.send(
+                row.topic, value=row.value.encode(), key=row.key.encode(), headers=headers
+            )
+            return future
+
+    async def pending_count(self) -> int:
+        async with self._engine.connect() as conn:
+            count = await conn.scalar(
+                select(func.count()).select_from(self._table).where(self._table.c.published_at.is_(None))
+            )
+        return int(count or 0)

@@ -1,0 +1,61 @@
+"""OpenTelemetry set-up, configured through the standard OTEL_* variables, and W3C context helpers.
+
+OTEL_SERVICE_NAME names the service (default: the service's own name); OTEL_TRACES_EXPORTER is
+`otlp` (OTLP over HTTP, endpoint from OTEL_EXPORTER_OTLP_ENDPOINT), `console` or `none` (default).
+"""
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from opentelemetry import context, trace
+from opentelemetry.context import Context
+from opentelemetry.propagate import extract, inject
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+
+_provider: TracerProvider | None = None
+
+
+def setup_tracing(default_service_name: str) -> TracerProvider:
+    """Idempotent: the first call installs the global provider, later calls return it."""
+    global _provider
+    if _provider is not None:
+        return _provider
+    attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": default_service_name}
+    provider = TracerProvider(resource=Resource.create(attributes))
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
+    if exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    elif exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _provider = provider
+    return provider
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The W3C `traceparent` / `tracestate` of the active span, for an outbox row or a record."""
+    carrier: dict[str, str] = {}
+    inject(carrier)
+    return carrier
+
+
+def context_from_headers(headers: Mapping[str, str] | Sequence[tuple[str, bytes]] | None) -> Context:
+    if headers is None:
+        return extract({})
+    if isinstance(headers, Mapping):
+        return extract(dict(headers))
+    return extract({key: value.decode("latin-1") for key, value in headers})
+
+
+@contextmanager
+def attached(ctx: Context) -> Iterator[None]:
+    token = context.attach(ctx)
+    try:
+        yield
+    finally:
+        context.detach(token)
