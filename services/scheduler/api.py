@@ -2,13 +2,12 @@
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import col, select
 
 from services.scheduler import coordination, service
 from services.scheduler.adapters.calendars import load_calendars
@@ -39,8 +38,8 @@ from shared.db.engine import SessionFactory
 from shared.http.problems import ProblemError
 
 MAX_SLOT_RANGE = timedelta(days=90)
-NOT_FOUND = {404: {"description": "unknown id"}}
-CONFLICT = {409: {"description": "conflict, with the reason"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "unknown id"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"description": "conflict, with the reason"}}
 
 
 def _clinician(c: ClinicianRecord) -> ClinicianPublic:

@@ -5,10 +5,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import service
@@ -114,7 +113,7 @@ async def _rebook_participations(
     reason: str,
 ) -> None:
     """Bookings that lost a participant are searched again: a new slot, or the worklist with a reason."""
-    query = select(BookingParticipantRecord.booking_id).where(
+    query = select(col(BookingParticipantRecord.booking_id)).where(
         col(BookingParticipantRecord.clinician_id) == clinician_id, col(BookingParticipantRecord.active)
     )
     if during is not None:

@@ -43,7 +43,8 @@ def main() -> None:
         for specialty in Specialty:
             for name in DEMO_NAMES:
                 created = client.post(
-                    "/v1/clinicians", json={"name": f"{name} ({specialty.value})", "specialty": specialty.value}
+                    "/v1/clinicians",
+                    json={"name": f"{name} ({specialty.value})", "specialty": specialty.value},
                 )
                 created.raise_for_status()
                 clinician_id = created.json()["id"]

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.adapters.calendars import load_calendars
@@ -54,9 +54,9 @@ async def booking_view(session: AsyncSession, booking: BookingRecord) -> Booking
     rows = (
         await session.execute(
             select(
-                BookingParticipantRecord.clinician_id,
-                ClinicianRecord.name,
-                BookingParticipantRecord.specialty,
+                col(BookingParticipantRecord.clinician_id),
+                col(ClinicianRecord.name),
+                col(BookingParticipantRecord.specialty),
             )
             .join(ClinicianRecord, col(ClinicianRecord.id) == col(BookingParticipantRecord.clinician_id))
             .where(
@@ -104,11 +104,11 @@ async def announce(
 async def _open_booking(session: AsyncSession, case_id: UUID) -> BookingRecord | None:
     return (
         await session.exec(
-            select(BookingRecord)  # type: ignore[call-overload]
+            select(BookingRecord)
             .where(col(BookingRecord.case_id) == case_id, col(BookingRecord.status).in_(OPEN_STATUSES))
             .with_for_update()
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
 
 
 async def release_participants(session: AsyncSession, booking: BookingRecord) -> None:
@@ -119,7 +119,7 @@ async def release_participants(session: AsyncSession, booking: BookingRecord) ->
 
 async def _participant_specialties(session: AsyncSession, booking: BookingRecord) -> set[str]:
     rows = await session.execute(
-        select(BookingParticipantRecord.specialty).where(
+        select(col(BookingParticipantRecord.specialty)).where(
             col(BookingParticipantRecord.booking_id) == booking.booking_id,
             col(BookingParticipantRecord.active),
         )
@@ -294,13 +294,11 @@ async def worklist(session: AsyncSession) -> list[BookingRecord]:
     """Waitlisted cases, emergency first, then by deadline."""
     rank = case(URGENCY_RANK, value=col(BookingRecord.urgency), else_=3)
     return list(
-        (
-            await session.exec(
-                select(BookingRecord)  # type: ignore[call-overload]
-                .where(col(BookingRecord.status) == BookingStatus.waitlisted.value)
-                .order_by(rank, col(BookingRecord.deadline), col(BookingRecord.created_at))
-            )
-        ).scalars()
+        await session.exec(
+            select(BookingRecord)
+            .where(col(BookingRecord.status) == BookingStatus.waitlisted.value)
+            .order_by(rank, col(BookingRecord.deadline), col(BookingRecord.created_at))
+        )
     )
 
 

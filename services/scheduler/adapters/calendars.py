@@ -4,9 +4,9 @@ from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func
 from sqlalchemy.dialects.postgresql import Range
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.adapters.tables import (
@@ -24,19 +24,15 @@ async def load_calendars(
     session: AsyncSession, specialties: Collection[Specialty], *, since: datetime, until: datetime
 ) -> list[ClinicianCalendar]:
     clinicians = (
-        (
-            await session.exec(
-                select(ClinicianRecord)  # type: ignore[call-overload]
-                .where(
-                    col(ClinicianRecord.active),
-                    col(ClinicianRecord.specialty).in_([s.value for s in specialties]),
-                )
-                .order_by(col(ClinicianRecord.id))
+        await session.exec(
+            select(ClinicianRecord)
+            .where(
+                col(ClinicianRecord.active),
+                col(ClinicianRecord.specialty).in_([s.value for s in specialties]),
             )
+            .order_by(col(ClinicianRecord.id))
         )
-        .scalars()
-        .all()
-    )
+    ).all()
     if not clinicians:
         return []
     ids = [c.id for c in clinicians]
@@ -44,9 +40,9 @@ async def load_calendars(
     for clinician_id, start, end in (
         await session.execute(
             select(
-                AvailabilityWindowRecord.clinician_id,
-                AvailabilityWindowRecord.start,
-                AvailabilityWindowRecord.end,
+                col(AvailabilityWindowRecord.clinician_id),
+                col(AvailabilityWindowRecord.start),
+                col(AvailabilityWindowRecord.end),
             )
             .where(
                 col(AvailabilityWindowRecord.clinician_id).in_(ids),
@@ -61,7 +57,7 @@ async def load_calendars(
     horizon = Range(since, max(until, since + LOAD_WINDOW))
     for clinician_id, during in (
         await session.execute(
-            select(BookingParticipantRecord.clinician_id, BookingParticipantRecord.during).where(
+            select(col(BookingParticipantRecord.clinician_id), col(BookingParticipantRecord.during)).where(
                 and_(
                     col(BookingParticipantRecord.clinician_id).in_(ids),
                     col(BookingParticipantRecord.active),
@@ -92,13 +88,13 @@ async def _bookings_next_14_days(
     window = Range(since, since + timedelta(days=14))
     rows = (
         await session.execute(
-            select(BookingParticipantRecord.clinician_id, func.count())
+            select(col(BookingParticipantRecord.clinician_id), func.count())
             .where(
                 col(BookingParticipantRecord.clinician_id).in_(ids),
                 col(BookingParticipantRecord.active),
                 col(BookingParticipantRecord.during).op("&&")(window),
             )
-            .group_by(BookingParticipantRecord.clinician_id)
+            .group_by(col(BookingParticipantRecord.clinician_id))
         )
     ).all()
     return {clinician_id: count for clinician_id, count in rows}

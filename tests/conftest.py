@@ -1,0 +1,47 @@
+"""Session fixtures: real Kafka and PostgreSQL (see tests/support/infrastructure.py), a database and a
+topic prefix of this run's own, and — for end-to-end tests — the three services as processes."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.database import run_database
+from tests.support.infrastructure import Infrastructure, new_run_id, provide_infrastructure
+from tests.support.services import Pipeline, running_pipeline
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return new_run_id()
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> Iterator[Infrastructure]:
+    with provide_infrastructure() as infra:
+        yield infra
+
+
+@pytest.fixture(scope="session")
+def database_url(infrastructure: Infrastructure, run_id: str) -> Iterator[str]:
+    with run_database(infrastructure.admin_database_url, f"bonemets_test_{run_id}") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def topic_prefix(run_id: str) -> str:
+    return f"test-{run_id}."
+
+
+@pytest.fixture(scope="session")
+def pipeline(
+    infrastructure: Infrastructure,
+    database_url: str,
+    topic_prefix: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:
+    log_dir: Path = tmp_path_factory.mktemp("service-logs")
+    with running_pipeline(
+        database_url, infrastructure.kafka_bootstrap_servers, topic_prefix, log_dir
+    ) as running:
+        yield running

@@ -1,0 +1,131 @@
+"""Runs the three services as real processes (uvicorn), as `make run` does, on free ports."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.support.infrastructure import ROOT
+
+SERVICE_NAMES = ("intake", "eligibility", "scheduler")
+TEST_TOKENS = {
+    "integration": "test-integration-token",
+    "coordinator": "test-coordinator-token",
+    "clinician": "test-clinician-token",
+    "ops": "test-ops-token",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def auth(role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TEST_TOKENS[role]}"}
+
+
+@dataclass
+class RunningService:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Pipeline:
+    env: dict[str, str]
+    log_dir: Path
+    services: dict[str, RunningService] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return self.services[name].url
+
+    def start(self, name: str, port: int | None = None) -> RunningService:
+        port = port or free_port()
+        log_path = self.log_dir / f"{name}-{port}.log"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                f"services.{name}.main:create_application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env={**self.env, "OTEL_SERVICE_NAME": name},
+            stdout=log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+        service = RunningService(name, port, process, log_path)
+        self.services[name] = service
+        wait_ready(service)
+        return service
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        service = self.services[name]
+        if service.process.poll() is None:
+            service.process.send_signal(sig)
+            try:
+                service.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                service.process.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.services):
+            self.stop(name)
+
+
+def wait_ready(service: RunningService, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(f"{service.name} exited:\n{service.log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{service.url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{service.name} not ready:\n{service.log_path.read_text()[-3000:]}")
+
+
+@contextmanager
+def running_pipeline(database_url: str, kafka: str, topic_prefix: str, log_dir: Path) -> Iterator[Pipeline]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "API_TOKENS": ",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items()),
+        "ENVIRONMENT": "test",
+        "OUTBOX_POLL_SECONDS": "0.1",
+        "DATABASE_POOL_SIZE": "5",
+    }
+    pipeline = Pipeline(env=env, log_dir=log_dir)
+    try:
+        for name in SERVICE_NAMES:
+            pipeline.start(name)
+        yield pipeline
+    finally:
+        pipeline.stop_all()
