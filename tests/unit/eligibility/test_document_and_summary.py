@@ -1,0 +1,74 @@
+"""ruleset_document() and render_summary()."""
+
+import json
+
+from services.eligibility.domain import RULESET_VERSION, render_summary, ruleset_document
+from shared.contracts.codes import TherapyCode
+from tests.unit.eligibility.builders import days_ago, make_case, run
+
+
+def test_ruleset_document_is_json_and_names_every_therapy_in_order() -> None:
+    doc = ruleset_document()
+    json.dumps(doc)
+    assert doc["ruleset_version"] == RULESET_VERSION == "2026.11"
+    assert [t["code"] for t in doc["therapies"]] == [str(code) for code in TherapyCode]
+    for therapy in doc["therapies"]:
+        assert therapy["indication"], therapy["code"]
+        for item in (
+            *therapy["indication"],
+            *therapy["absolute_contraindications"],
+            *therapy["relative_contraindications"],
+        ):
+            assert item["text"] and item["source"] and item["code"]
+    assert set(doc["sources"]) == {
+        "SEED",
+        "SINS",
+        "MIRELS",
+        "BILSKY",
+        "NOMS",
+        "PATCHELL",
+        "ASTRO",
+        "ESMO",
+        "WHO",
+        "NICE",
+        "LABEL",
+    }
+
+
+def test_ruleset_document_thresholds() -> None:
+    th = ruleset_document()["thresholds"]
+    assert [b["band"] for b in th["pain_bands"]["bands"]] == ["none", "mild", "moderate", "severe"]
+    assert th["sins"]["indeterminate_min"] == 7 and th["sins"]["unstable_min"] == 13
+    assert th["sins"]["components"]["location"]["T11"] == 3
+    assert th["mirels"]["consider_surgery"] == 8 and th["mirels"]["prophylactic_fixation_min"] == 9
+    assert th["mirels"]["components"]["site"]["femur_peritrochanteric"] == 3
+    assert th["chemotherapy_window_days"] == 42 and th["bisphosphonate_window_days"] == 42
+    assert th["corrected_calcium_mmol_l"] == {"urgent_from": 3.0, "emergency_from": 3.5, "low_below": 2.10}
+    assert th["myelosuppression_below"]["platelets_10e9_l"] == 100
+    assert th["myelosuppression_below"]["neutrophils_10e9_l"] == 1.5
+    assert th["myelosuppression_below"]["haemoglobin_g_dl"] == 10
+    assert th["widespread_more_than_lesions"] == 5
+    assert th["life_expectancy_months"] == 3
+    assert th["creatinine_clearance_min_ml_min"] == 30
+
+
+def test_summary_has_urgency_line_and_one_line_per_therapy() -> None:
+    rec = run(
+        make_case(
+            {
+                "pain.refractory_to_analgesics": True,
+                "history.last_chemotherapy_date": days_ago(10),
+                "neurology.spinal_cord_compression": "confirmed",
+                "neurology.neurological_deficit": True,
+            }
+        )
+    )
+    lines = render_summary(rec).splitlines()
+    assert lines[0].startswith("Urgency: emergency (book within 24 h)")
+    assert "mscc" in lines[0]
+    assert len(lines) == 1 + len(TherapyCode)
+    for line, therapy in zip(lines[1:], rec.therapies, strict=True):
+        assert line.startswith(f"{therapy.code}: {therapy.status} - {therapy.reasons[0].text}")
+        assert f"[{therapy.reasons[0].source}]" in line
+    radiopharm = next(line for line in lines if line.startswith("radiopharmaceutical"))
+    assert "contraindicated" in radiopharm and "Spinal cord compression" in radiopharm
