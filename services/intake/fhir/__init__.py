@@ -1,0 +1,20 @@
+"""FHIR R4 Bundle -> case submission, for intake's ``POST /v1/fhir/Bundle`` (mapping: docs/fhir-mapping.md).
+
+Pure: the HTTP layer calls ``map_bundle`` and answers 422 with ``operation_outcome(error.issues)`` when it
+raises ``FhirMappingError``.
+"""
+
+from services.intake.fhir.findings import FINDING_SYSTEM, codesystem
+from services.intake.fhir.issues import FhirIssue, FhirMappingError, operation_outcome
+from services.intake.fhir.mapping import derived_external_id, map_bundle, pseudonym
+
+__all__ = [
+    "FINDING_SYSTEM",
+    "FhirIssue",
+    "FhirMappingError",
+    "codesystem",
+    "derived_external_id",
+    "map_bundle",
+    "operation_outcome",
+    "pseudonym",
+]
