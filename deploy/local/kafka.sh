@@ -9,7 +9,8 @@ state="${LOCAL_STATE_DIR:-$root/.local}/kafka"
 port="${KAFKA_PORT:-9092}"
 controller_port="${KAFKA_CONTROLLER_PORT:-9093}"
 heap="${KAFKA_HEAP:-768m}"
-libs="$state/libs"
+# Jars are shared by every broker of this checkout (tests start private brokers with their own state).
+libs="${KAFKA_LIBS_DIR:-$root/.local/kafka/libs}"
 data="$state/data"
 pidfile="$state/kafka.pid"
 

@@ -49,8 +49,8 @@ SELECT 'CREATE DATABASE $db_name OWNER $db_user'
 ALTER ROLE $db_user CREATEDB;
 SQL
   # btree_gist backs the scheduler's exclusion constraint; extensions need a superuser to create.
-  psql_admin -d "$db_name" -c "CREATE EXTENSION IF NOT EXISTS btree_gist" >/dev/null
-  psql_admin -d template1 -c "CREATE EXTENSION IF NOT EXISTS btree_gist" >/dev/null
+  psql_admin -d "$db_name" -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS btree_gist" >/dev/null
+  psql_admin -d template1 -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS btree_gist" >/dev/null
 }
 
 start() {

@@ -55,9 +55,11 @@ class Pipeline:
     def url(self, name: str) -> str:
         return self.services[name].url
 
-    def start(self, name: str, port: int | None = None) -> RunningService:
+    def start(self, name: str, *, instance: str | None = None, port: int | None = None) -> RunningService:
+        """Starts a service; `instance` names a second process of the same service ("scheduler-2")."""
         port = port or free_port()
-        log_path = self.log_dir / f"{name}-{port}.log"
+        key = instance or name
+        log_path = self.log_dir / f"{key}-{port}.log"
         process = subprocess.Popen(
             [
                 sys.executable,
@@ -76,13 +78,13 @@ class Pipeline:
             stdout=log_path.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        service = RunningService(name, port, process, log_path)
-        self.services[name] = service
+        service = RunningService(key, port, process, log_path)
+        self.services[key] = service
         wait_ready(service)
         return service
 
-    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
-        service = self.services[name]
+    def stop(self, key: str, sig: int = signal.SIGTERM) -> None:
+        service = self.services[key]
         if service.process.poll() is None:
             service.process.send_signal(sig)
             try:
