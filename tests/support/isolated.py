@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +67,6 @@ def private_infrastructure() -> Iterator[PrivateInfrastructure]:
         yield infra
     finally:
         for stop in (infra.kafka, infra.postgres):
-            try:
+            with suppress(subprocess.CalledProcessError):
                 stop("stop")
-            except subprocess.CalledProcessError:
-                pass
         shutil.rmtree(state_dir, ignore_errors=True)
