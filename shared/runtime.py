@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +35,11 @@ class ServiceRuntime:
         self.schema = schema
         self._migrations = migrations
         self.engine: AsyncEngine = create_engine(settings)
+        # Client spans for every statement, at the driver (the SQLAlchemy instrumentation does not support
+        # SQLAlchemy 2.1 yet). SQL text only, with placeholders: parameter values are never recorded.
+        instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
         self.sessions: SessionFactory = create_session_factory(self.engine)
         self.producer: AIOKafkaProducer = create_producer(settings)
         self.producer_ready = asyncio.Event()
@@ -106,6 +112,9 @@ class ServiceRuntime:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.producer.stop(), STOP_TIMEOUT_SECONDS)
         await self.engine.dispose()
+
+    async def refresh_metrics(self) -> None:
+        await self.relay.pending_count()
 
     async def check_database(self) -> None:
         async with self.engine.connect() as conn:

@@ -40,6 +40,7 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
         title="Eligibility: therapy options for bone metastases",
         lifespan=lifespan,
         readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        refresh_metrics=runtime.refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
     )
     app.include_router(

@@ -36,6 +36,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
         title="Intake: bone-metastasis case referrals",
         lifespan=lifespan,
         readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        refresh_metrics=runtime.refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
     )
     app.include_router(

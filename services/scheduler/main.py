@@ -10,13 +10,14 @@ from fastapi import FastAPI
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
 from services.scheduler.api import build_router
 from services.scheduler.consumer import TOPICS_CONSUMED, build_handlers
-from services.scheduler.service import BookingPolicy
+from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import TokenTable
 from shared.contracts.events import Topic
 from shared.http.app import create_app
 from shared.logging import configure_logging
+from shared.metrics import WORKLIST_SIZE
 from shared.runtime import ServiceRuntime
 
 
@@ -33,6 +34,11 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
     runtime.add_consumer("scheduler", TOPICS_CONSUMED, build_handlers(policy))
     retrier = WorklistRetrier(runtime.sessions, policy, runtime.relay.wake)
 
+    async def refresh_metrics() -> None:
+        await runtime.refresh_metrics()
+        async with runtime.sessions() as session:
+            WORKLIST_SIZE.set(await worklist_size(session))
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
@@ -44,6 +50,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         title="Scheduler: MDT bookings and the coordinators' API",
         lifespan=lifespan,
         readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        refresh_metrics=refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
     )
     app.include_router(

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import case, delete
+from sqlalchemy import case, delete, func
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -288,6 +288,15 @@ async def cancel(
     booking.updated_at = now
     await session.flush()
     await announce(session, policy, EventType.booking_cancelled, booking)
+
+
+async def worklist_size(session: AsyncSession) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(BookingRecord)
+        .where(col(BookingRecord.status) == BookingStatus.waitlisted.value)
+    )
+    return int(count or 0)
 
 
 async def worklist(session: AsyncSession) -> list[BookingRecord]:

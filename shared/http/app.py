@@ -2,6 +2,7 @@
 body limit, HTTP server spans and request metrics."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -33,6 +34,7 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     readiness: Callable[[], dict[str, ReadinessCheck]],
     max_body_bytes: int,
+    refresh_metrics: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     install_problem_handlers(app)
@@ -65,6 +67,10 @@ def create_app(
 
     @app.get("/metrics", tags=["ops"], response_class=Response)
     async def metrics() -> Response:
+        if refresh_metrics is not None:
+            # Gauges read from the database (backlogs) are refreshed on scrape; a failure leaves the last value.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(refresh_metrics(), 2)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     FastAPIInstrumentor.instrument_app(app, excluded_urls=",".join(UNAUTHENTICATED_PATHS))

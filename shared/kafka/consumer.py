@@ -29,6 +29,7 @@ from shared.db.engine import SessionFactory
 from shared.http.problems import validation_errors
 from shared.kafka.inbox import record_first_delivery
 from shared.kafka.topics import DLQ_SUFFIX
+from shared.metrics import CONSUMER_LAG, RECORDS_CONSUMED
 from shared.telemetry import context_from_headers
 
 log = logging.getLogger(__name__)
@@ -151,10 +152,18 @@ class EventConsumer:
                     await self._process(record)
                     self._processed_offsets[tp] = record.offset + 1
                     self.progress.positions[tp] = record.offset + 1
+            self._report_lag(consumer)
             if batch:
                 await self._commit(consumer)
                 if self._after_commit is not None:
                     self._after_commit()
+
+    def _report_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            position = self.progress.positions.get(tp)
+            if highwater is not None and position is not None:
+                CONSUMER_LAG.labels(self.name, tp.topic, str(tp.partition)).set(max(highwater - position, 0))
 
     async def commit_processed(self) -> None:
         if self._consumer is not None:
@@ -206,9 +215,11 @@ class EventConsumer:
         while True:
             try:
                 async with self._sessions() as session, session.begin():
-                    if await record_first_delivery(session, self._inbox, self.name, envelope.event_id):
+                    first = await record_first_delivery(session, self._inbox, self.name, envelope.event_id)
+                    if first:
                         await handler(session, envelope)
                 self.progress.processed += 1
+                RECORDS_CONSUMED.labels(self.name, record.topic, "applied" if first else "duplicate").inc()
                 return
             except PoisonEventError as error:
                 span.set_status(Status(StatusCode.ERROR, "poison event"))
@@ -256,6 +267,7 @@ class EventConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.progress.dead_lettered += 1
+        RECORDS_CONSUMED.labels(self.name, record.topic, "dead_lettered").inc()
         log.warning("consumer %s dead-lettered a record: %s", self.name, error)
 
 

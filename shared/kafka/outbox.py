@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.contracts.events import EventEnvelope
+from shared.metrics import EVENTS_PUBLISHED, EVENTS_WRITTEN, OUTBOX_PENDING
 from shared.telemetry import attached, context_from_headers, current_trace_headers
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ async def add_to_outbox(session: AsyncSession, table: Table, topic: str, envelop
             trace_headers=current_trace_headers(),
         )
     )
+    # Counted when written; a rolled-back transaction over-counts, which dashboards treat as an upper bound.
+    EVENTS_WRITTEN.labels(envelope.event_type.value, str(envelope.payload.get("urgency") or "")).inc()
 
 
 class OutboxRelay:
@@ -135,6 +138,7 @@ class OutboxRelay:
                 update(t).where(t.c.id.in_([row.id for row in rows])).values(published_at=func.now())
             )
         self.published_total += len(rows)
+        EVENTS_PUBLISHED.inc(len(rows))
         return len(rows)
 
     async def _send(self, row: Any) -> "asyncio.Future[Any]":
@@ -165,4 +169,5 @@ class OutboxRelay:
             count = await conn.scalar(
                 select(func.count()).select_from(self._table).where(self._table.c.published_at.is_(None))
             )
+        OUTBOX_PENDING.set(int(count or 0))
         return int(count or 0)

@@ -113,7 +113,9 @@ def wait_ready(service: RunningService, timeout: float = 90) -> None:
 
 
 @contextmanager
-def running_pipeline(database_url: str, kafka: str, topic_prefix: str, log_dir: Path) -> Iterator[Pipeline]:
+def running_pipeline(
+    database_url: str, kafka: str, topic_prefix: str, log_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[Pipeline]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -123,6 +125,7 @@ def running_pipeline(database_url: str, kafka: str, topic_prefix: str, log_dir: 
         "ENVIRONMENT": "test",
         "OUTBOX_POLL_SECONDS": "0.1",
         "DATABASE_POOL_SIZE": "5",
+        **(extra_env or {}),
     }
     pipeline = Pipeline(env=env, log_dir=log_dir)
     try:

@@ -1,0 +1,28 @@
+"""The pipeline's Prometheus metrics. Labels carry codes and counts only, never a case id or patient data."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS_WRITTEN = Counter(
+    "pipeline_events_written_total",
+    "Events written to the outbox, by type (case.submitted = cases received; booking.* = bookings by outcome)",
+    ["event_type", "urgency"],
+)
+EVENTS_PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published to Kafka")
+OUTBOX_PENDING = Gauge("outbox_pending_events", "Outbox rows not yet published (backlog)")
+RECORDS_CONSUMED = Counter(
+    "consumer_records_total",
+    "Records a consumer handled, by outcome (applied, duplicate, dead_lettered)",
+    ["consumer", "topic", "outcome"],
+)
+CONSUMER_LAG = Gauge(
+    "consumer_lag_records",
+    "High-water mark minus the consumer's position",
+    ["consumer", "topic", "partition"],
+)
+SUBMISSION_TO_BOOKING = Histogram(
+    "case_submission_to_booking_seconds",
+    "From a case version's acceptance by intake to its first booking decision seen by intake",
+    ["outcome"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
+)
+WORKLIST_SIZE = Gauge("scheduler_worklist_size", "Waitlisted cases")
