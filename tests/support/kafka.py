@@ -1,0 +1,45 @@
+"""Reading and writing the pipeline's topics directly, as a test harness (duplicates, poison records)."""
+
+import asyncio
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+
+
+async def produce(
+    bootstrap: str,
+    topic: str,
+    value: bytes,
+    *,
+    key: bytes | None = None,
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value, key=key, headers=headers or [])
+    finally:
+        await producer.stop()
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, idle_seconds: float = 2.0, limit_seconds: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on the topic from the beginning, until nothing new arrives for idle_seconds."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_seconds
+    quiet_since = loop.time()
+    try:
+        while loop.time() < deadline and loop.time() - quiet_since < idle_seconds:
+            batch: dict[Any, list[ConsumerRecord[bytes, bytes]]] = await consumer.getmany(timeout_ms=300)
+            for part in batch.values():
+                records.extend(part)
+                quiet_since = loop.time()
+    finally:
+        await consumer.stop()
+    return records
