@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . deploy/local/env.sh &&
 
-.PHONY: help install infra migrate run seed stop test test-unit lint format
+.PHONY: help install infra migrate run seed stop test test-unit lint format dlq dlq-replay
 
 help:
 	@echo "make run    install what is missing, start Kafka, PostgreSQL and the three services"
 	@echo "make test   the same set-up, then every test"
 	@echo "make stop   stop the services, Kafka and PostgreSQL started by make run"
 	@echo "make lint   ruff and mypy"
+	@echo "make dlq    list dead letters; make dlq-replay TOPIC=case-events [OFFSET=n] sends them back"
 
 install:
 	@deploy/local/python.sh
@@ -45,3 +46,9 @@ lint: install
 
 format: install
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+dlq: infra
+	@$(ENV) .venv/bin/python -m shared.kafka.dead_letters list
+
+dlq-replay: infra
+	@$(ENV) .venv/bin/python -m shared.kafka.dead_letters replay $(TOPIC) $(if $(OFFSET),--offset $(OFFSET))
