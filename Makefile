@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . deploy/local/env.sh &&
 
-.PHONY: help install infra migrate run seed stop test test-unit lint format dlq dlq-replay
+.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay
 
 help:
 	@echo "make run    install what is missing, start Kafka, PostgreSQL and the three services"
@@ -37,6 +37,9 @@ stop:
 
 test: infra
 	@$(ENV) .venv/bin/pytest
+
+test-faults: infra
+	@$(ENV) .venv/bin/pytest tests/faults
 
 test-unit: install
 	@.venv/bin/pytest tests/unit

@@ -1,5 +1,6 @@
 """RFC 9457 problem+json responses, with the failing field paths for validation errors."""
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -8,11 +9,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.contracts.case import field_path
+from shared.db.errors import is_transient
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -99,6 +104,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         ]
         return problem_response(
             422, "Invalid request", f"{len(fields)} field(s) failed validation", errors=fields
+        )
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)
+    @app.exception_handler(OSError)
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        if not is_transient(exc):
+            log.error("database error answered 500: %s", type(exc).__name__)
+            return problem_response(500, "Internal error", "the request could not be completed")
+        # The database is away: nothing was accepted, and the caller may retry the same request safely.
+        return problem_response(
+            503,
+            "Service unavailable",
+            "a dependency is unavailable; nothing was stored, retry later",
+            headers={"Retry-After": "5"},
         )
 
     @app.exception_handler(StarletteHTTPException)

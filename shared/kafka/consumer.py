@@ -20,12 +20,11 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import ValidationError
 from sqlalchemy import Table
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.events import EventEnvelope
 from shared.db.engine import SessionFactory
+from shared.db.errors import is_transient
 from shared.http.problems import validation_errors
 from shared.kafka.inbox import record_first_delivery
 from shared.kafka.topics import DLQ_SUFFIX
@@ -41,15 +40,6 @@ MAX_HANDLER_ATTEMPTS = 5
 
 class PoisonEventError(Exception):
     """Raised by a handler for a record that can never be applied (e.g. its payload breaks the schema)."""
-
-
-def is_transient(error: BaseException) -> bool:
-    if isinstance(error, OperationalError | InterfaceError | PoolTimeoutError | OSError | TimeoutError):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    name = type(getattr(error, "orig", error)).__name__
-    return name in {"SerializationError", "DeadlockDetectedError", "ConnectionDoesNotExistError"}
 
 
 @dataclass

@@ -1,0 +1,132 @@
+"""The fault suite: cases keep arriving while services are killed, the broker and the database go away,
+records are duplicated or poisoned, and consumer-group members die. After each fault, once the pipeline is
+quiet: every accepted case has exactly one recommendation per case version and exactly one open booking or
+waitlist entry, no clinician is double-booked, nothing was published twice, and no accepted request got a 5xx
+(a refused one may: the referrer retries it)."""
+
+import asyncio
+import signal
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+
+from shared.contracts.events import EventEnvelope, EventType
+from shared.kafka.dead_letters import read_dead_letters
+from shared.settings import ServiceSettings
+from tests.faults.conftest import REPORT, FaultBench, FaultOutcome
+from tests.support.invariants import wait_until_settled
+from tests.support.kafka import produce, read_topic
+from tests.support.streaming import CaseStream
+
+pytestmark = pytest.mark.faults
+
+CASES_PER_FAULT = 50
+RATE = 10.0
+
+
+def restart(bench: FaultBench, key: str, sig: int) -> None:
+    service = bench.pipeline.services[key]
+    bench.pipeline.stop(key, sig)
+    bench.pipeline.start(key.split("-")[0], instance=key, port=service.port)
+
+
+def run_fault(bench: FaultBench, name: str, fault: Callable[[], None], *, delay: float = 1.5) -> None:
+    stream = CaseStream(bench.pipeline.url("intake"), rate_per_second=RATE)
+    stream.start(CASES_PER_FAULT)
+    time.sleep(delay)
+    fault()
+    fault_over = time.monotonic()
+    stream.join()
+    accepted = stream.snapshot()
+    state, _ = wait_until_settled(bench.infra.database_url, accepted)
+    recovered = time.monotonic() - fault_over
+    lost = (len(accepted) - state.cases_settled) + state.missing_recommendations
+    duplicated = state.duplicate_recommendations + state.duplicate_booking_events
+    REPORT.append(FaultOutcome(name, len(accepted), lost, duplicated, recovered))
+
+    assert stream.unexpected == [], stream.unexpected[:3]
+    assert len(accepted) == CASES_PER_FAULT
+    assert state.cases_settled == len(accepted), state
+    assert state.pending_outbox == 0, state
+    assert state.missing_recommendations == 0, state
+    assert state.duplicate_recommendations == 0, state
+    assert state.cases_without_one_open_booking == 0, state
+    assert state.overlapping_participations == 0, state
+
+
+def test_sigkill_each_service_mid_stream(fault_bench: FaultBench) -> None:
+    def kill_all() -> None:
+        for key in ("intake", "eligibility", "scheduler"):
+            restart(fault_bench, key, signal.SIGKILL)
+            time.sleep(0.5)
+
+    run_fault(fault_bench, "SIGKILL intake, eligibility, scheduler", kill_all)
+
+
+def test_sigterm_each_service_under_load(fault_bench: FaultBench) -> None:
+    def stop_all() -> None:
+        for key in ("intake", "eligibility", "scheduler"):
+            restart(fault_bench, key, signal.SIGTERM)
+
+    run_fault(fault_bench, "SIGTERM (graceful) each service", stop_all)
+
+
+def test_kafka_broker_restart(fault_bench: FaultBench) -> None:
+    def bounce() -> None:
+        fault_bench.infra.kafka("stop")
+        time.sleep(3)
+        fault_bench.infra.kafka("start")
+
+    run_fault(fault_bench, "Kafka broker stopped and restarted", bounce)
+
+
+def test_postgres_down_for_twenty_seconds(fault_bench: FaultBench) -> None:
+    def outage() -> None:
+        fault_bench.infra.postgres("stop")
+        time.sleep(20)
+        fault_bench.infra.postgres("start")
+
+    run_fault(fault_bench, "PostgreSQL down for 20 s", outage)
+
+
+def test_duplicates_and_poison_records_on_every_topic(fault_bench: FaultBench) -> None:
+    bootstrap = fault_bench.infra.kafka_bootstrap_servers
+    topics = ("case-events", "therapy-recommendations", "mdt-bookings")
+    marker = uuid.uuid4().hex[:8]
+
+    def inject() -> None:
+        async def go() -> None:
+            for topic in topics:
+                full = f"faults.{topic}"
+                for record in (await read_topic(bootstrap, full, idle_seconds=1))[-20:]:
+                    await produce(bootstrap, full, record.value, key=record.key, headers=list(record.headers))
+                poison = EventEnvelope(
+                    event_type=EventType.case_withdrawn
+                    if topic != "case-events"
+                    else EventType.booking_confirmed,
+                    case_id=uuid.uuid4(),
+                    case_version=1,
+                    payload={},
+                )
+                await produce(bootstrap, full, b"\x00poison", key=marker.encode())
+                await produce(bootstrap, full, poison.model_dump_json().encode(), key=marker.encode())
+
+        asyncio.run(go())
+
+    run_fault(fault_bench, "duplicate and poison records on every topic", inject)
+
+    settings = ServiceSettings(kafka_bootstrap_servers=bootstrap, kafka_topic_prefix="faults.")
+    for topic in topics:
+        letters = asyncio.run(read_dead_letters(settings, topic))
+        poisoned = [d for d in letters if d.key == marker.encode()]
+        assert {d.headers["dlq.error"] for d in poisoned} >= {"invalid_envelope", "unknown_event_type"}, topic
+
+
+def test_one_of_two_consumer_instances_dies(fault_bench: FaultBench) -> None:
+    def kill_second_instances() -> None:
+        for key in ("eligibility-2", "scheduler-2"):
+            fault_bench.pipeline.stop(key, signal.SIGKILL)
+
+    run_fault(fault_bench, "one of two eligibility and scheduler instances killed", kill_second_instances)
