@@ -36,6 +36,7 @@ stop:
 	@deploy/local/postgres.sh stop
 
 test: infra
+	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
 	@$(ENV) .venv/bin/pytest
 
 test-faults: infra
