@@ -18,17 +18,21 @@ class Environment(StrEnum):
     production = "production"
 
 
-class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+class DatabaseSettings(BaseSettings):
+    """What a tool that only talks to the database needs (migrations): no tokens, no Kafka."""
 
-    environment: Environment = Environment.development
-    service_name: str = "bonemets"
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     database_url: str = "postgresql+asyncpg://bonemets:bonemets@127.0.0.1:5432/bonemets"
     database_pool_size: int = 10
     database_sslmode: str | None = Field(
         default=None, description="disable|require|verify-ca|verify-full; None keeps the URL's own"
     )
+
+
+class ServiceSettings(DatabaseSettings):
+    environment: Environment = Environment.development
+    service_name: str = "bonemets"
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL

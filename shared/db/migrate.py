@@ -3,14 +3,14 @@
 from pathlib import Path
 
 from shared.db.migrations import upgrade_to_head
-from shared.settings import ServiceSettings
+from shared.settings import DatabaseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "eligibility", "scheduler")
 
 
 def main() -> None:
-    url = ServiceSettings().database_url
+    url = DatabaseSettings().database_url
     for service in SERVICES:
         upgrade_to_head(ROOT / "services" / service / "migrations", url, service)
         print(f"[migrate] {service}: at head")

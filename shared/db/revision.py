@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 
 from shared.db.migrations import alembic_config
-from shared.settings import ServiceSettings
+from shared.settings import DatabaseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> None:
     service, message = sys.argv[1], sys.argv[2]
     config = alembic_config(
-        ROOT / "services" / service / "migrations", ServiceSettings().database_url, service
+        ROOT / "services" / service / "migrations", DatabaseSettings().database_url, service
     )
     command.revision(config, message=message, autogenerate=True)
 
