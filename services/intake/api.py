@@ -5,30 +5,37 @@ from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-import orjson
-from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import service
 from services.intake.case_view import CaseView, SubmissionReceipt
-from services.intake.fhir import FhirMappingError, map_bundle, operation_outcome
+from services.intake.fhir import FhirJsonError, FhirMappingError, decode_bundle_json, map_bundle
+from services.intake.fhir_http import (
+    BUNDLE_REQUEST_BODY,
+    OperationOutcomeRoute,
+    outcome_response,
+    outcome_responses,
+)
 from services.intake.settings import IntakeSettings
 from shared.auth import Principal, Role, TokenTable, require_roles
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import Topic
 from shared.db.engine import SessionFactory
-from shared.http.problems import ProblemError
+from shared.http.media_types import body_is_unsupported, require_json_body
+from shared.http.problems import ProblemError, problem_responses
 
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-FHIR_JSON = "application/fhir+json"
 
 
 def build_router(
     settings: IntakeSettings, sessions: SessionFactory, tokens: TokenTable, on_commit: Any
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["cases"])
+    fhir_router = APIRouter(tags=["fhir"], route_class=OperationOutcomeRoute)
     writer = Depends(require_roles(tokens, Role.integration))
+    json_body = Depends(require_json_body())
     reader = Depends(require_roles(tokens, Role.integration, Role.ops))
     case_topic = settings.topic(Topic.case_events.value)
     ttl = timedelta(hours=settings.idempotency_ttl_hours)
@@ -56,7 +63,7 @@ def build_router(
                             session, client=client, key=idempotency_key, request_hash=request_hash, ttl=ttl
                         )
                         if replay is not None:
-                            return JSONResponse(replay[1], status_code=replay[0])
+                            return JSONResponse(replay[1].model_dump(mode="json"), status_code=replay[0])
                     receipt, changed = await service.submit_case(
                         session, client=client, submission=submission, topic=case_topic
                     )
@@ -75,7 +82,9 @@ def build_router(
                 return JSONResponse(body, status_code=status_code)
             except service.IdempotencyConflictError:
                 raise ProblemError(
-                    409, "Idempotency key reused", "this Idempotency-Key was used for a different request"
+                    409,
+                    "Idempotency key reused",
+                    "this Idempotency-Key was used before for a different request body",
                 ) from None
             except IntegrityError:
                 # Two first submissions of one case (or one key) raced; the loser re-reads the winner's row.
@@ -87,37 +96,81 @@ def build_router(
         "/cases",
         status_code=202,
         response_model=SubmissionReceipt,
-        responses={200: {"model": SubmissionReceipt, "description": "identical resubmission"}},
+        responses={
+            200: {"model": SubmissionReceipt, "description": "identical resubmission: nothing changed"},
+            **problem_responses(
+                400,
+                401,
+                403,
+                409,
+                413,
+                415,
+                422,
+                s400="malformed JSON",
+                s409="Idempotency-Key reused for a different body",
+                s415="the body is not application/json",
+                s422="the case is invalid: every failing field is listed",
+            ),
+        },
     )
     async def submit_case(
         request: Request,
         submission: CaseSubmission,
         _: Annotated[Principal, writer],
+        __: Annotated[None, json_body],
         client: ClientId = "default",
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         return await accept(client, submission, idempotency_key, await request.body())
 
-    @router.post(
-        "/fhir/Bundle",
+    @fhir_router.post(
+        "/Bundle",
         status_code=202,
         response_model=SubmissionReceipt,
-        responses={422: {"description": "OperationOutcome"}},
+        openapi_extra=BUNDLE_REQUEST_BODY,
+        responses={
+            200: {"model": SubmissionReceipt, "description": "identical resubmission: nothing changed"},
+            **outcome_responses(
+                400,
+                401,
+                403,
+                409,
+                413,
+                415,
+                422,
+                s400="malformed JSON",
+                s409="Idempotency-Key reused for a different body",
+                s415="the body is neither application/fhir+json nor application/json",
+                s422="the Bundle cannot be mapped to a valid case: every issue is listed",
+            ),
+        },
     )
     async def submit_fhir_bundle(
         request: Request,
-        bundle: Annotated[dict[str, Any], Body(media_type=FHIR_JSON)],
         _: Annotated[Principal, writer],
         client: ClientId = "default",
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
+        if await body_is_unsupported(request):
+            raise ProblemError(
+                415, "Unsupported media type", "the body must be application/fhir+json or application/json"
+            )
+        body = await request.body()
         try:
-            submission = map_bundle(bundle, pseudonym_key=pseudonym_key, today=service.today())
+            submission = map_bundle(
+                decode_bundle_json(body), pseudonym_key=pseudonym_key, today=service.today()
+            )
+        except FhirJsonError as error:
+            return outcome_response(400, error.issues)
         except FhirMappingError as error:
-            return JSONResponse(operation_outcome(error.issues), status_code=422, media_type=FHIR_JSON)
-        return await accept(client, submission, idempotency_key, orjson.dumps(bundle))
+            return outcome_response(422, error.issues)
+        return await accept(client, submission, idempotency_key, body)
 
-    @router.get("/cases/{case_id}", response_model=CaseView, responses={404: {"description": "unknown case"}})
+    @router.get(
+        "/cases/{case_id}",
+        response_model=CaseView,
+        responses=problem_responses(401, 403, 404, 422, s404="unknown case", s422="case_id is not a UUID"),
+    )
     async def get_case(case_id: UUID, _: Annotated[Principal, reader]) -> CaseView:
         async with sessions() as session:
             try:
@@ -129,7 +182,10 @@ def build_router(
         "/cases/{case_id}",
         status_code=202,
         response_model=SubmissionReceipt,
-        responses={200: {"model": SubmissionReceipt, "description": "already withdrawn"}, 404: {}},
+        responses={
+            200: {"model": SubmissionReceipt, "description": "already withdrawn"},
+            **problem_responses(401, 403, 404, 422, s404="unknown case", s422="case_id is not a UUID"),
+        },
     )
     async def withdraw_case(case_id: UUID, _: Annotated[Principal, writer]) -> JSONResponse:
         try:
@@ -140,4 +196,5 @@ def build_router(
         on_commit()
         return JSONResponse(receipt.model_dump(mode="json"), status_code=202 if changed else 200)
 
+    router.include_router(fhir_router, prefix="/fhir")
     return router

@@ -38,6 +38,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
         readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
         refresh_metrics=runtime.refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
+        body_limits={"/v1/fhir/": settings.max_fhir_body_bytes},
     )
     app.include_router(
         build_router(

@@ -91,7 +91,7 @@ async def submit_case(
 
 async def replay_idempotent(
     session: AsyncSession, *, client: str, key: str, request_hash: str, ttl: timedelta
-) -> tuple[int, dict[str, Any]] | None:
+) -> tuple[int, SubmissionReceipt] | None:
     """The stored answer for a key seen within its lifetime, None for a new key; 409 for a different body."""
     await session.execute(
         delete(IdempotencyRecord).where(
@@ -105,7 +105,8 @@ async def replay_idempotent(
         return None
     if record.request_hash != request_hash:
         raise IdempotencyConflictError
-    return record.status_code, record.response
+    # Through the model again, so that the replay is the first answer byte for byte (JSONB reorders keys).
+    return record.status_code, SubmissionReceipt.model_validate(record.response)
 
 
 async def remember_idempotent(

@@ -7,7 +7,7 @@ pydantic reports every failing field with its own path rather than stopping at t
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from shared.contracts.codes import (
     HAEMATOLOGICAL_SITES,
@@ -32,9 +32,20 @@ MAX_LESIONS = 50
 
 
 class ContractModel(BaseModel):
-    """Unknown fields are rejected: a typo must not silently become "not known"."""
+    """Unknown fields are rejected: a typo must not silently become "not known". Infinity and NaN (which
+    Python's JSON parser accepts) are not numbers a clinic measures."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _no_control_characters(value: str) -> str:
+    # Identifiers only: a control character is never meant, and PostgreSQL cannot store NUL in text/JSONB.
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 def _today() -> date:
@@ -42,7 +53,7 @@ def _today() -> date:
 
 
 class Patient(ContractModel):
-    pseudonym: str = Field(min_length=1, max_length=64)
+    pseudonym: Identifier = Field(min_length=1, max_length=64)
     birth_year: int | None = Field(default=None, ge=1900)
     sex: Sex
     pregnant: bool | None = None
@@ -97,7 +108,7 @@ _LONG_BONE_ONLY = ("cortical_involvement", "mirels_score")
 
 
 class Lesion(ContractModel):
-    id: str = Field(min_length=1, max_length=32)
+    id: Identifier = Field(min_length=1, max_length=32)
     site: LesionSite
     spine_level: SpineLevel | None = Field(default=None, validate_default=True)
     painful: bool | None = None
@@ -205,7 +216,7 @@ class ClinicalStatus(ContractModel):
 
 class CaseSubmission(ContractModel):
     schema_version: Literal[1] = 1
-    external_id: str = Field(min_length=1, max_length=128)
+    external_id: Identifier = Field(min_length=1, max_length=128)
     patient: Patient
     primary_tumour: PrimaryTumour
     visceral_metastases: bool | None = None
@@ -233,9 +244,13 @@ class CaseSubmission(ContractModel):
             return None
         if value.tzinfo is None:
             raise ValueError("referred_at needs a UTC offset")
-        if value > datetime.now(UTC):
+        try:
+            in_utc = value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:30+01:00 is before the first representable instant
+            raise ValueError("referred_at is out of range") from None
+        if in_utc > datetime.now(UTC):
             raise ValueError("referred_at is in the future")
-        return value.astimezone(UTC)
+        return in_utc
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:

@@ -4,7 +4,7 @@ body limit, HTTP server spans and request metrics."""
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI, Request, Response
@@ -34,11 +34,12 @@ def create_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     readiness: Callable[[], dict[str, ReadinessCheck]],
     max_body_bytes: int,
+    body_limits: Mapping[str, int] | None = None,
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
 ) -> FastAPI:
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, path_limits=body_limits)
 
     @app.middleware("http")
     async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

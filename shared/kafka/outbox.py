@@ -4,6 +4,10 @@ relay publishes pending rows in id order and marks them sent.
 Only one relay publishes at a time (a transaction-scoped advisory lock), so two instances of a service
 never publish the same row twice and one case's events keep their order; the other relays stand by.
 A crash between publishing and marking sent re-publishes the batch: consumers are idempotent on event_id.
+Short of a crash, nothing is published twice: rows reach the producer only when the broker answered a
+metadata request just before, every delivery is awaited until the producer settles it (delivered, or
+expired after its request timeout), and the rows that were delivered are marked sent even when others of
+the batch failed (rolling the whole batch back would publish the delivered ones a second time).
 """
 
 import asyncio
@@ -38,7 +42,8 @@ from shared.telemetry import attached, context_from_headers, current_trace_heade
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-PUBLISH_TIMEOUT_SECONDS = 20.0
+# Longer than the producer's request timeout (15 s), after which it settles every pending delivery itself.
+PUBLISH_TIMEOUT_SECONDS = 40.0
 
 
 def outbox_table(metadata: MetaData, schema: str) -> Table:
@@ -132,13 +137,21 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            deliveries = [await self._send(row) for row in rows]
-            await asyncio.wait_for(asyncio.gather(*deliveries), PUBLISH_TIMEOUT_SECONDS)
-            await conn.execute(
-                update(t).where(t.c.id.in_([row.id for row in rows])).values(published_at=func.now())
-            )
-        self.published_total += len(rows)
-        EVENTS_PUBLISHED.inc(len(rows))
+            # Broker away: hand nothing to the producer, whose expired batches could be delivered in part.
+            await self._producer.client.fetch_all_metadata()
+            deliveries = {row.id: await self._send(row) for row in rows}
+            await asyncio.wait(deliveries.values(), timeout=PUBLISH_TIMEOUT_SECONDS)
+            delivered = [
+                row_id
+                for row_id, future in deliveries.items()
+                if future.done() and not future.cancelled() and future.exception() is None
+            ]
+            if delivered:
+                await conn.execute(update(t).where(t.c.id.in_(delivered)).values(published_at=func.now()))
+        self.published_total += len(delivered)
+        EVENTS_PUBLISHED.inc(len(delivered))
+        if len(delivered) < len(rows):
+            raise ConnectionError(f"{len(rows) - len(delivered)} of {len(rows)} outbox events not delivered")
         return len(rows)
 
     async def _send(self, row: Any) -> "asyncio.Future[Any]":

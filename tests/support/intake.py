@@ -54,7 +54,7 @@ async def read_topic(
     *,
     until: int,
     keys: set[str] | None = None,
-    timeout: float = 60,
+    wait_seconds: float = 60,
     linger: float = 2.0,
 ) -> list[EventEnvelope]:
     """Every event on the topic (of the given case ids), from the beginning, once at least `until` have
@@ -72,7 +72,7 @@ async def read_topic(
                     events.append(EventEnvelope.model_validate_json(record.value))
 
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_seconds):
             while len(events) < until:
                 await poll(500)
         loop = asyncio.get_running_loop()
@@ -87,4 +87,4 @@ async def read_topic(
 def case_events(
     bootstrap_servers: str, topic: str, case_ids: set[str], *, until: int, timeout: float = 60
 ) -> list[EventEnvelope]:
-    return asyncio.run(read_topic(bootstrap_servers, topic, until=until, keys=case_ids, timeout=timeout))
+    return asyncio.run(read_topic(bootstrap_servers, topic, until=until, keys=case_ids, wait_seconds=timeout))

@@ -5,14 +5,22 @@ raises ``FhirMappingError``.
 """
 
 from services.intake.fhir.findings import FINDING_SYSTEM, codesystem
-from services.intake.fhir.issues import FhirIssue, FhirMappingError, operation_outcome
+from services.intake.fhir.issues import (
+    FhirIssue,
+    FhirJsonError,
+    FhirMappingError,
+    decode_bundle_json,
+    operation_outcome,
+)
 from services.intake.fhir.mapping import derived_external_id, map_bundle, pseudonym
 
 __all__ = [
     "FINDING_SYSTEM",
     "FhirIssue",
+    "FhirJsonError",
     "FhirMappingError",
     "codesystem",
+    "decode_bundle_json",
     "derived_external_id",
     "map_bundle",
     "operation_outcome",

@@ -3,8 +3,23 @@
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
+
 IssueCode = Literal[
-    "invalid", "structure", "required", "value", "not-supported", "business-rule", "duplicate", "code-invalid"
+    "invalid",
+    "structure",
+    "required",
+    "value",
+    "not-supported",
+    "business-rule",
+    "duplicate",
+    "code-invalid",
+    "login",
+    "forbidden",
+    "conflict",
+    "too-long",
+    "not-found",
+    "exception",
 ]
 
 
@@ -36,6 +51,26 @@ class FhirMappingError(Exception):
         summary = "; ".join(issue.diagnostics for issue in self.issues[:3])
         more = f" (+{len(self.issues) - 3} more)" if len(self.issues) > 3 else ""
         super().__init__(f"FHIR Bundle cannot be mapped to a case: {summary}{more}")
+
+
+class FhirJsonError(FhirMappingError):
+    """The request body is not JSON at all (answer: 400 with an OperationOutcome)."""
+
+
+def decode_bundle_json(body: bytes) -> dict[str, Any]:
+    """The posted body as a JSON object; FhirJsonError when it is not JSON, FhirMappingError when it is
+    JSON but not an object (a Bundle is always one)."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise FhirJsonError(
+            [FhirIssue("structure", f"the request body is not valid JSON: {error}")]
+        ) from None
+    if not isinstance(document, dict):
+        raise FhirMappingError(
+            [FhirIssue("structure", "the request body is not a FHIR Bundle (resourceType 'Bundle')")]
+        )
+    return document
 
 
 def operation_outcome(issues: list[FhirIssue]) -> dict[str, Any]:

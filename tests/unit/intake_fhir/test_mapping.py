@@ -495,7 +495,7 @@ def _paths(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 def test_junk_anywhere_gives_issues_never_another_exception(example: dict[str, Any]):
-    junk = [
+    junk: list[Any] = [
         None,
         1,
         "x",
