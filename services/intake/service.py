@@ -22,6 +22,7 @@ from services.intake.case_view import (
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType, Topic
 from shared.kafka.outbox import add_to_outbox
+from shared.metrics import SUBMISSION_TO_BOOKING
 
 
 class IdempotencyConflictError(Exception):
@@ -177,8 +178,18 @@ async def record_booking(session: AsyncSession, envelope: EventEnvelope) -> None
     current = case.booking or {}
     # Events of one case arrive in order (keyed by case id): the newest for the newest version wins.
     if envelope.case_version >= current.get("case_version", 0):
+        first_decision = current.get("case_version") != envelope.case_version
         case.booking = envelope.payload
         case.updated_at = datetime.now(UTC)
+        if first_decision and envelope.case_version == case.version:
+            await _observe_submission_to_booking(session, case, str(envelope.payload.get("status", "")))
+
+
+async def _observe_submission_to_booking(session: AsyncSession, case: CaseRecord, outcome: str) -> None:
+    version = await session.get(CaseVersionRecord, (case.case_id, case.version))
+    if version is not None and version.received_at is not None:
+        elapsed = (datetime.now(UTC) - version.received_at).total_seconds()
+        SUBMISSION_TO_BOOKING.labels(outcome).observe(max(elapsed, 0.0))
 
 
 TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value]

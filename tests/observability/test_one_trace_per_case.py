@@ -139,16 +139,24 @@ def test_metrics_show_the_pipeline(traced: tuple[Pipeline, SpanSink]) -> None:
     response = httpx.post(f"{pipeline.url('intake')}/v1/cases", json=a_case(), headers=auth("integration"))
     case_id = response.json()["case_id"]
     eventually(
-        lambda: True
-        if httpx.get(f"{pipeline.url('intake')}/v1/cases/{case_id}", headers=auth("integration")).json()["status"]
-        == "booked"
-        else None,
+        lambda: (
+            True
+            if httpx.get(f"{pipeline.url('intake')}/v1/cases/{case_id}", headers=auth("integration")).json()[
+                "status"
+            ]
+            == "booked"
+            else None
+        ),
         timeout=60,
     )
     intake = httpx.get(f"{pipeline.url('intake')}/metrics").text
     assert 'pipeline_events_written_total{event_type="case.submitted",urgency=""}' in intake
     assert "outbox_pending_events 0.0" in intake
-    assert 'http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/cases",service="intake"}' in intake
+    assert 'case_submission_to_booking_seconds_count{outcome="confirmed"}' in intake
+    assert (
+        'http_request_duration_seconds_bucket{le="0.005",method="POST",route="/v1/cases",service="intake"}'
+        in intake
+    )
     eligibility = httpx.get(f"{pipeline.url('eligibility')}/metrics").text
     assert 'pipeline_events_written_total{event_type="recommendation.issued"' in eligibility
     assert 'consumer_records_total{consumer="eligibility"' in eligibility
