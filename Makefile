@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . deploy/local/env.sh &&
 
-.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay
+.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger
 
 help:
 	@echo "make run    install what is missing, start Kafka, PostgreSQL and the three services"
 	@echo "make test   the same set-up, then every test"
 	@echo "make stop   stop the services, Kafka and PostgreSQL started by make run"
 	@echo "make lint   ruff and mypy"
+	@echo "make jaeger start the local trace backend (first time: builds it); make run then traces to it"
 	@echo "make dlq    list dead letters; make dlq-replay TOPIC=case-events [OFFSET=n] sends them back"
 
 install:
@@ -30,8 +31,12 @@ run: infra
 seed: infra
 	@$(ENV) .venv/bin/python -m services.scheduler.seed
 
+jaeger:
+	@deploy/local/jaeger.sh start
+
 stop:
 	@deploy/local/services.sh stop
+	@deploy/local/jaeger.sh stop
 	@deploy/local/kafka.sh stop
 	@deploy/local/postgres.sh stop
 

@@ -15,6 +15,11 @@ running() { local f="$state/run/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>
 ready() { curl -sf -o /dev/null "http://127.0.0.1:${ports[$1]}/readyz"; }
 
 start() {
+  # With the local Jaeger up (make jaeger) and no OTEL_* given, the services send their traces to it.
+  if [ -z "${OTEL_TRACES_EXPORTER:-}" ] && (exec 3<>/dev/tcp/127.0.0.1/4318) 2>/dev/null; then
+    export OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+    echo "[services] tracing to the local Jaeger (UI http://127.0.0.1:16686)"
+  fi
   for s in "${services[@]}"; do
     if running "$s"; then echo "[services] $s already running on :${ports[$s]}"; continue; fi
     echo "[services] starting $s on 127.0.0.1:${ports[$s]}"
