@@ -9,7 +9,18 @@ from shared import metrics
 from shared.http import app as http_app
 from tests.deploy.manifests import ROOT
 
-PROMQL_WORDS = {"sum", "max", "min", "avg", "rate", "histogram_quantile", "le", "status", "event_type", "outcome"}
+PROMQL_WORDS = {
+    "sum",
+    "max",
+    "min",
+    "avg",
+    "rate",
+    "histogram_quantile",
+    "le",
+    "status",
+    "event_type",
+    "outcome",
+}
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "pipeline.json"
 
 
