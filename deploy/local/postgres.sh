@@ -11,8 +11,20 @@ port="${PGPORT:-5432}"
 db_user="${PG_APP_USER:-bonemets}"
 db_password="${PG_APP_PASSWORD:-bonemets}"
 db_name="${PG_APP_DB:-bonemets}"
-data="$state/data"
-sock="$state/run"
+
+# The postgres user must reach the data folder; a checkout under a private folder (mode 700) is not
+# reachable, so the cluster then lives under /var/tmp, named after the checkout.
+resolve_state() {
+  mkdir -p "$state"
+  chown postgres:postgres "$state"
+  if ! runuser -u postgres -- test -x "$state" 2>/dev/null; then
+    state="/var/tmp/bonemets-postgres-$(echo "$state" | sha256sum | cut -c1-12)"
+    mkdir -p "$state"
+    chown postgres:postgres "$state"
+  fi
+  data="$state/data"
+  sock="$state/run"
+}
 
 log() { echo "[postgres] $*"; }
 
@@ -35,7 +47,7 @@ install() {
 
 as_pg() { runuser -u postgres -- "$@"; }
 
-running() { [ -n "$(bindir)" ] && [ -f "$data/PG_VERSION" ] && as_pg "$(bindir)/pg_ctl" -D "$data" status >/dev/null 2>&1; }
+running() { [ -n "$(bindir)" ] && [ -f "${data:?}/PG_VERSION" ] && as_pg "$(bindir)/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
 psql_admin() { as_pg "$(bindir)/psql" -h "$sock" -p "$port" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 
@@ -55,9 +67,10 @@ SQL
 
 start() {
   install
+  resolve_state
   local bin; bin=$(bindir)
-  mkdir -p "$state" "$sock"
-  chown postgres:postgres "$state" "$sock"
+  mkdir -p "$sock"
+  chown postgres:postgres "$sock"
   if [ ! -f "$data/PG_VERSION" ]; then
     log "creating the cluster in $data"
     as_pg "$bin/initdb" -D "$data" -U postgres --auth-local=peer --auth-host=scram-sha-256 \
@@ -83,12 +96,14 @@ CONF
 }
 
 stop() {
+  if ! id postgres >/dev/null 2>&1; then log "not installed"; return 0; fi
+  resolve_state
   if running; then as_pg "$(bindir)/pg_ctl" -D "$data" -m fast -w stop >/dev/null; log "stopped"; else log "not running"; fi
 }
 
-status() { if running; then log "up on 127.0.0.1:$port"; else log "down"; return 1; fi; }
+status() { resolve_state; if running; then log "up on 127.0.0.1:$port"; else log "down"; return 1; fi; }
 
-psql_cmd() { psql_admin "$@"; }
+psql_cmd() { resolve_state; psql_admin "$@"; }
 
 case "${1:-start}" in
   psql) shift; psql_cmd "$@" ;;
