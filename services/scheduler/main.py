@@ -30,6 +30,8 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
     policy = BookingPolicy(
         duration=timedelta(minutes=settings.mdt_duration_minutes),
         booking_topic=settings.topic(Topic.mdt_bookings.value),
+        min_lead=timedelta(minutes=settings.min_lead_minutes),
+        emergency_min_lead=timedelta(minutes=settings.emergency_min_lead_minutes),
     )
     runtime.add_consumer("scheduler", TOPICS_CONSUMED, build_handlers(policy))
     retrier = WorklistRetrier(runtime.sessions, policy, runtime.relay.wake)
@@ -60,6 +62,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
             policy,
             retrier,
             runtime.relay.wake,
+            settings.clinic_timezone,
         )
     )
     app.state.runtime = runtime

@@ -1,13 +1,15 @@
 """The scheduler's use cases: book a case from its recommendation, keep or move a booking when a new
 recommendation comes, cancel on withdrawal, and re-try the worklist when availability grows."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import case, delete, func
 from sqlalchemy.dialects.postgresql import Range
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,12 +23,15 @@ from services.scheduler.adapters.tables import (
 )
 from services.scheduler.domain import (
     NO_COMMON_SLOT_REASON,
+    ClinicianCalendar,
     SlotChoice,
     align_up,
     find_earliest_slot,
     find_partial_emergency_slot,
     lacking_specialties,
+    list_slot_starts,
 )
+from services.scheduler.domain.slot_search import DEFAULT_LIST_LIMIT
 from shared.contracts.booking import Booking, BookingStatus, Participant
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
@@ -37,13 +42,24 @@ from shared.kafka.outbox import add_to_outbox
 EMERGENCY_CORE = frozenset({Specialty.surgery, Specialty.radiation_oncology})
 OPEN_STATUSES = (BookingStatus.confirmed.value, BookingStatus.waitlisted.value)
 URGENCY_RANK = {Urgency.emergency.value: 0, Urgency.urgent.value: 1, Urgency.routine.value: 2}
-MAX_PLACEMENT_ATTEMPTS = 8
+# Losing a race for a clinician (the exclusion constraint) re-runs the search with what the winner committed;
+# every lost race means another booking committed, so this bound is only reached under extreme contention,
+# and then the consumer retries the whole event.
+MAX_PLACEMENT_ATTEMPTS = 64
 
 
 @dataclass(frozen=True)
 class BookingPolicy:
     duration: timedelta
     booking_topic: str
+    # No automatic booking starts sooner than this after "now" (settings.min_lead_minutes).
+    min_lead: timedelta = timedelta(0)
+    emergency_min_lead: timedelta = timedelta(0)
+
+    def earliest_start(self, urgency: str, now: datetime) -> datetime:
+        """The first grid start an automatic booking of this urgency may take."""
+        lead = self.emergency_min_lead if urgency == Urgency.emergency.value else self.min_lead
+        return align_up(now + lead)
 
 
 def now_utc() -> datetime:
@@ -135,15 +151,79 @@ async def _still_fits(
     return booking.end <= deadline and required <= await _participant_specialties(session, booking)
 
 
+# SQLSTATEs of a lost race for a clinician: the exclusion constraint (23P01), or the deadlock that two
+# concurrent conflicting inserts into an exclusion constraint can run into (40P01: PostgreSQL aborts one).
+LOST_RACE = frozenset({"23P01", "40P01"})
+# First key of the transaction-scoped advisory locks taken on clinicians before booking them.
+CLINICIAN_LOCK_CLASS = 0x5C4ED
+
+
+async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotChoice) -> bool:
+    """Adds the choice's participants to the booking, in a savepoint; False when one of them is already in
+    an overlapping active booking (the database's exclusion constraint says so).
+
+    The clinicians are first locked in ascending id order (advisory, until commit): two bookings that want
+    the same clinician then queue instead of deadlocking inside the exclusion constraint's check, and the
+    second one sees the first one's committed booking and loses cleanly.
+    """
+    try:
+        async with session.begin_nested():
+            for clinician_id in sorted(person.clinician_id for person in choice.participants):
+                await session.execute(select(func.pg_advisory_xact_lock(CLINICIAN_LOCK_CLASS, clinician_id)))
+            for person in choice.participants:
+                session.add(
+                    BookingParticipantRecord(
+                        booking_id=booking.booking_id,
+                        clinician_id=person.clinician_id,
+                        specialty=person.specialty.value,
+                        during=Range(choice.start, choice.end),
+                    )
+                )
+            await session.flush()
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) in LOST_RACE:
+            return False
+        raise
+    return True
+
+
+# Calendars are loaded for this horizon first; only when it holds no slot, up to the deadline. Most cases
+# are booked within a day or two, and a routine case's deadline is 14 days out: this loads a tenth as much.
+FIRST_HORIZON = timedelta(days=2)
+
+
+async def _earliest_full_panel(
+    session: AsyncSession,
+    required: list[Specialty],
+    not_before: datetime,
+    deadline: datetime,
+    policy: BookingPolicy,
+) -> tuple[SlotChoice | None, list[ClinicianCalendar]]:
+    """The earliest full-panel slot, and the calendars it was searched in: up to the deadline when it
+    returns None. Exact: a search cut at a horizon finds every slot that ends by the horizon."""
+    horizons = [deadline]
+    if deadline - not_before > 2 * FIRST_HORIZON:
+        horizons.insert(0, not_before + FIRST_HORIZON)
+    choice: SlotChoice | None = None
+    calendars: list[ClinicianCalendar] = []
+    for until in horizons:
+        calendars = await load_calendars(session, required, since=not_before, until=until)
+        choice = find_earliest_slot(
+            calendars, required, not_before=not_before, deadline=until, duration=policy.duration
+        )
+        if choice is not None:
+            break
+    return choice, calendars
+
+
 async def place(session: AsyncSession, booking: BookingRecord, policy: BookingPolicy, now: datetime) -> None:
     """Finds the earliest slot for the booking's specialties before its deadline and takes it, or puts the
     booking on the worklist with what was lacking. Losing a race for a clinician re-runs the search."""
     required = [Specialty(s) for s in booking.required_specialties]
-    not_before = align_up(now)
+    not_before = policy.earliest_start(booking.urgency, now)
     for _ in range(MAX_PLACEMENT_ATTEMPTS):
-        calendars = await load_calendars(session, required, since=not_before, until=booking.deadline)
-        choice: SlotChoice | None = find_earliest_slot(
-            calendars, required, not_before=not_before, deadline=booking.deadline, duration=policy.duration
+        choice, calendars = await _earliest_full_panel(
+            session, required, not_before, booking.deadline, policy
         )
         missing: list[Specialty] = []
         if choice is None and booking.urgency == Urgency.emergency.value:
@@ -177,19 +257,7 @@ async def place(session: AsyncSession, booking: BookingRecord, policy: BookingPo
             )
             booking.updated_at = now
             return
-        try:
-            async with session.begin_nested():
-                for person in choice.participants:
-                    session.add(
-                        BookingParticipantRecord(
-                            booking_id=booking.booking_id,
-                            clinician_id=person.clinician_id,
-                            specialty=person.specialty.value,
-                            during=Range(choice.start, choice.end),
-                        )
-                    )
-                await session.flush()
-        except IntegrityError:
+        if not await take_slot(session, booking, choice):
             continue  # another booking took one of these clinicians first: search again
         booking.status = BookingStatus.confirmed.value
         booking.start, booking.end = choice.start, choice.end
@@ -205,13 +273,27 @@ async def place(session: AsyncSession, booking: BookingRecord, policy: BookingPo
     raise RuntimeError("could not place the booking after repeated conflicts")  # retried by the consumer
 
 
+async def _lock_case(session: AsyncSession, case_id: UUID) -> CaseState:
+    """The case's state row, created when missing, locked: every event of one case is applied one at a
+    time, even when two consumers (a rebalance) or a coordinator race for it."""
+    await session.execute(
+        pg_insert(CaseState).values(case_id=case_id, latest_version=0).on_conflict_do_nothing()
+    )
+    state = (
+        await session.exec(
+            select(CaseState)
+            .where(col(CaseState.case_id) == case_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    return state
+
+
 async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
     recommendation = Recommendation.model_validate(envelope.payload)
     now = now_utc()
-    state = await session.get(CaseState, envelope.case_id, with_for_update=True)
-    if state is None:
-        state = CaseState(case_id=envelope.case_id, latest_version=0)
-        session.add(state)
+    state = await _lock_case(session, envelope.case_id)
     if state.withdrawn_at is not None or envelope.case_version < state.latest_version:
         return
     state.latest_version = envelope.case_version
@@ -221,6 +303,13 @@ async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, po
     booking = await _open_booking(session, envelope.case_id)
     was_confirmed = booking is not None and booking.status == BookingStatus.confirmed.value
     if booking is not None and await _still_fits(session, booking, set(required), deadline):
+        # Same or fewer specialties: the slot stays; clinicians no longer needed are freed.
+        await session.execute(
+            delete(BookingParticipantRecord).where(
+                col(BookingParticipantRecord.booking_id) == booking.booking_id,
+                col(BookingParticipantRecord.specialty).not_in(required),
+            )
+        )
         booking.case_version = envelope.case_version
         booking.urgency = recommendation.urgency.value
         booking.deadline = deadline
@@ -259,14 +348,11 @@ async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, po
 async def cancel_for_withdrawal(
     session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy
 ) -> None:
-    state = await session.get(CaseState, envelope.case_id, with_for_update=True)
+    state = await _lock_case(session, envelope.case_id)
     now = now_utc()
-    if state is None:
-        session.add(
-            CaseState(case_id=envelope.case_id, latest_version=envelope.case_version, withdrawn_at=now)
-        )
-    elif state.withdrawn_at is None:
+    if state.withdrawn_at is None:
         state.withdrawn_at = now
+        state.latest_version = max(state.latest_version, envelope.case_version)
     booking = await _open_booking(session, envelope.case_id)
     if booking is None:
         return
@@ -325,3 +411,50 @@ async def retry_waitlisted(session: AsyncSession, booking_id: UUID, policy: Book
         await announce(session, policy, EventType.booking_confirmed, booking)
         return True
     return False
+
+
+async def move_booking(
+    session: AsyncSession, booking: BookingRecord, policy: BookingPolicy, *, reason: str, now: datetime
+) -> EventType:
+    """A confirmed booking lost a participant (clinician inactive, availability withdrawn): search again.
+
+    It is rescheduled into the earliest slot that fits, or put on the worklist; either way with `reason`, and
+    announced, so that a booking is never lost silently. Returns the event announced.
+    """
+    await release_participants(session, booking)
+    await place(session, booking, policy, now)
+    booking.reason = f"{reason}; {booking.reason}" if booking.reason else reason
+    await session.flush()
+    event = (
+        EventType.booking_rescheduled
+        if booking.status == BookingStatus.confirmed.value
+        else EventType.booking_waitlisted
+    )
+    await announce(session, policy, event, booking)
+    return event
+
+
+async def search_slots(
+    session: AsyncSession,
+    specialties: Collection[Specialty],
+    *,
+    since: datetime,
+    until: datetime,
+    duration: timedelta,
+    limit: int = DEFAULT_LIST_LIMIT,
+) -> list[datetime]:
+    """`GET /v1/slots`: grid starts in `[since, until)` at which one clinician of every specialty is free."""
+    horizon = since
+    size = FIRST_HORIZON
+    starts: list[datetime] = []
+    while horizon < until:
+        # A short horizon first, growing: `limit` starts are usually found within the first days.
+        horizon = min(until, horizon + size) if horizon + 2 * size < until else until
+        size *= 4
+        calendars = await load_calendars(session, specialties, since=align_up(since), until=horizon)
+        starts = list_slot_starts(
+            calendars, specialties, not_before=since, until=horizon, duration=duration, limit=limit
+        )
+        if len(starts) >= limit:
+            break
+    return starts

@@ -1,4 +1,10 @@
-"""Loads clinicians' calendars (availability windows minus active bookings) for the slot search."""
+"""Loads clinicians' calendars (availability windows, active bookings, load) for the slot search.
+
+Four queries whatever the number of clinicians (clinicians, windows, busy intervals, 14-day counts), each
+selecting the active clinicians of the wanted specialties by a join rather than a list of ids, and only the
+windows and bookings that touch `[since, until)`: callers search a short horizon first and load the rest
+only when it has no slot (see service.place).
+"""
 
 from collections import defaultdict
 from collections.abc import Collection
@@ -23,19 +29,18 @@ LOAD_WINDOW = timedelta(days=14)
 async def load_calendars(
     session: AsyncSession, specialties: Collection[Specialty], *, since: datetime, until: datetime
 ) -> list[ClinicianCalendar]:
+    wanted = and_(
+        col(ClinicianRecord.active), col(ClinicianRecord.specialty).in_([s.value for s in specialties])
+    )
     clinicians = (
-        await session.exec(
-            select(ClinicianRecord)
-            .where(
-                col(ClinicianRecord.active),
-                col(ClinicianRecord.specialty).in_([s.value for s in specialties]),
-            )
+        await session.execute(
+            select(col(ClinicianRecord.id), col(ClinicianRecord.name), col(ClinicianRecord.specialty))
+            .where(wanted)
             .order_by(col(ClinicianRecord.id))
         )
     ).all()
     if not clinicians:
         return []
-    ids = [c.id for c in clinicians]
     windows: dict[int, list[Interval]] = defaultdict(list)
     for clinician_id, start, end in (
         await session.execute(
@@ -44,8 +49,9 @@ async def load_calendars(
                 col(AvailabilityWindowRecord.start),
                 col(AvailabilityWindowRecord.end),
             )
+            .join(ClinicianRecord, col(ClinicianRecord.id) == col(AvailabilityWindowRecord.clinician_id))
             .where(
-                col(AvailabilityWindowRecord.clinician_id).in_(ids),
+                wanted,
                 col(AvailabilityWindowRecord.end) > since,
                 col(AvailabilityWindowRecord.start) < until,
             )
@@ -54,47 +60,41 @@ async def load_calendars(
     ).all():
         windows[clinician_id].append(Interval(start, end))
     busy: dict[int, list[Interval]] = defaultdict(list)
-    horizon = Range(since, max(until, since + LOAD_WINDOW))
     for clinician_id, during in (
         await session.execute(
-            select(col(BookingParticipantRecord.clinician_id), col(BookingParticipantRecord.during)).where(
-                and_(
-                    col(BookingParticipantRecord.clinician_id).in_(ids),
-                    col(BookingParticipantRecord.active),
-                    col(BookingParticipantRecord.during).op("&&")(horizon),
-                )
+            select(col(BookingParticipantRecord.clinician_id), col(BookingParticipantRecord.during))
+            .join(ClinicianRecord, col(ClinicianRecord.id) == col(BookingParticipantRecord.clinician_id))
+            .where(
+                wanted,
+                col(BookingParticipantRecord.active),
+                col(BookingParticipantRecord.during).op("&&")(Range(since, until)),
             )
         )
     ).all():
         busy[clinician_id].append(Interval(during.lower, during.upper))
-    counts = await _bookings_next_14_days(session, ids, since)
+    counts = {
+        clinician_id: count
+        for clinician_id, count in (
+            await session.execute(
+                select(col(BookingParticipantRecord.clinician_id), func.count())
+                .join(ClinicianRecord, col(ClinicianRecord.id) == col(BookingParticipantRecord.clinician_id))
+                .where(
+                    wanted,
+                    col(BookingParticipantRecord.active),
+                    col(BookingParticipantRecord.during).op("&&")(Range(since, since + LOAD_WINDOW)),
+                )
+                .group_by(col(BookingParticipantRecord.clinician_id))
+            )
+        ).all()
+    }
     return [
         ClinicianCalendar(
-            clinician_id=c.id,
-            name=c.name,
-            specialty=Specialty(c.specialty),
-            windows=windows.get(c.id, []),
-            busy=busy.get(c.id, []),
-            bookings_next_14_days=counts.get(c.id, 0),
+            clinician_id=clinician_id,
+            name=name,
+            specialty=Specialty(specialty),
+            windows=windows.get(clinician_id, []),
+            busy=busy.get(clinician_id, []),
+            bookings_next_14_days=counts.get(clinician_id, 0),
         )
-        for c in clinicians
-        if c.id is not None
+        for clinician_id, name, specialty in clinicians
     ]
-
-
-async def _bookings_next_14_days(
-    session: AsyncSession, ids: list[int | None], since: datetime
-) -> dict[int, int]:
-    window = Range(since, since + timedelta(days=14))
-    rows = (
-        await session.execute(
-            select(col(BookingParticipantRecord.clinician_id), func.count())
-            .where(
-                col(BookingParticipantRecord.clinician_id).in_(ids),
-                col(BookingParticipantRecord.active),
-                col(BookingParticipantRecord.during).op("&&")(window),
-            )
-            .group_by(col(BookingParticipantRecord.clinician_id))
-        )
-    ).all()
-    return {clinician_id: count for clinician_id, count in rows}

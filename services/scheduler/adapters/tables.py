@@ -38,7 +38,11 @@ class ClinicianRecord(SQLModel, table=True):
 
 class AvailabilityWindowRecord(SQLModel, table=True):
     __tablename__ = "availability_windows"
-    __table_args__ = (CheckConstraint('"end" > start', name="window_not_empty"), {"schema": SCHEMA})
+    __table_args__ = (
+        CheckConstraint('"end" > start', name="window_not_empty"),
+        Index("ix_scheduler_availability_windows_clinician_end", "clinician_id", "end"),
+        {"schema": SCHEMA},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     clinician_id: int = Field(

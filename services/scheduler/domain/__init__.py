@@ -4,7 +4,7 @@ No I/O and no framework imports: the service layer loads calendars, calls these 
 result. See `slot_search` for the rules and the algorithm.
 """
 
-from services.scheduler.domain.intervals import Interval
+from services.scheduler.domain.intervals import Interval, covers
 from services.scheduler.domain.slot_search import (
     DEFAULT_DURATION,
     GRID,
@@ -28,6 +28,7 @@ __all__ = [
     "Interval",
     "SlotChoice",
     "align_up",
+    "covers",
     "expand_weekly_template",
     "find_earliest_slot",
     "find_partial_emergency_slot",

@@ -149,3 +149,14 @@ def intersect_all(span_lists: Iterable[Sequence[Span]]) -> list[Span]:
             break
         result = intersect(result, spans)
     return result
+
+
+def covers(windows: Iterable[Interval], interval: Interval) -> bool:
+    """Whether the union of `windows` contains all of `interval` (touching windows count as continuous).
+
+    The empty interval is always covered. This is what decides whether a booking survives the deletion of
+    one of its clinician's availability windows: another window may still cover it.
+    """
+    if interval.start == interval.end:
+        return True
+    return not subtract([interval.to_span()], [window.to_span() for window in windows])
