@@ -12,19 +12,31 @@ from shared.auth import Principal, Role, TokenTable, require_roles
 from shared.contracts.case import CaseSubmission
 from shared.contracts.recommendation import Recommendation
 from shared.db.engine import SessionFactory
-from shared.http.problems import ProblemError
+from shared.http.problems import ProblemError, problem_responses
 
 
 def build_router(sessions: SessionFactory, tokens: TokenTable) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["eligibility"])
     reader = Depends(require_roles(tokens, Role.clinician, Role.coordinator, Role.ops))
 
-    @router.post("/evaluate", response_model=Recommendation)
+    @router.post(
+        "/evaluate",
+        response_model=Recommendation,
+        responses=problem_responses(
+            400, 401, 403, 413, 422, s400="malformed JSON", s422="invalid case: the failing fields are listed"
+        ),
+    )
     async def evaluate_what_if(case: CaseSubmission, _: Annotated[Principal, reader]) -> Recommendation:
         """Evaluates a case without storing or publishing anything (case_id null, case_version 0)."""
         return evaluate(case, case_id=None, case_version=0, evaluated_at=datetime.now(UTC))
 
-    @router.get("/recommendations/{case_id}", response_model=Recommendation, responses={404: {}})
+    @router.get(
+        "/recommendations/{case_id}",
+        response_model=Recommendation,
+        responses=problem_responses(
+            401, 403, 404, 422, s404="no recommendation for this case", s422="case_id is not a UUID"
+        ),
+    )
     async def get_recommendation(case_id: UUID, _: Annotated[Principal, reader]) -> Recommendation:
         async with sessions() as session:
             recommendation = await service.latest_recommendation(session, case_id)
@@ -32,7 +44,7 @@ def build_router(sessions: SessionFactory, tokens: TokenTable) -> APIRouter:
             raise ProblemError(404, "Not found", "no recommendation for this case")
         return recommendation
 
-    @router.get("/rules")
+    @router.get("/rules", responses=problem_responses(401, 403))
     async def get_rules(_: Annotated[Principal, reader]) -> dict[str, Any]:
         return ruleset_document()
 
