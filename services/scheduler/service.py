@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import case, delete, func
+from sqlalchemy import case, delete, func, text
 from sqlalchemy.dialects.postgresql import Range
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
@@ -168,8 +168,14 @@ async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotC
     """
     try:
         async with session.begin_nested():
-            for clinician_id in sorted(person.clinician_id for person in choice.participants):
-                await session.execute(select(func.pg_advisory_xact_lock(CLINICIAN_LOCK_CLASS, clinician_id)))
+            # One round trip; unnest yields the sorted ids in order, so the locks are taken in that order.
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:lock_class, id) FROM unnest(CAST(:ids AS int[])) AS id"),
+                {
+                    "lock_class": CLINICIAN_LOCK_CLASS,
+                    "ids": sorted(person.clinician_id for person in choice.participants),
+                },
+            )
             for person in choice.participants:
                 session.add(
                     BookingParticipantRecord(
