@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import select
 
 from services.scheduler import service
+from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import AvailabilityWindowRecord, BookingRecord, ClinicianRecord
 from services.scheduler.domain import align_up
 from services.scheduler.service import BookingPolicy
@@ -42,7 +43,10 @@ ADMIN_URL = os.environ.get(
 CLINICIANS = 500
 DAYS = 90
 RESULTS = Path(__file__).parent / "results" / "scheduler.json"
-POLICY = BookingPolicy(duration=timedelta(minutes=30), booking_topic="bench.mdt-bookings")
+# As the scheduler service runs it: with its in-memory calendars (services/scheduler/main.py).
+POLICY = BookingPolicy(
+    duration=timedelta(minutes=30), booking_topic="bench.mdt-bookings", calendars=CachedCalendars()
+)
 HOURS = {Urgency.emergency: 24, Urgency.urgent: 72, Urgency.routine: 336}
 
 

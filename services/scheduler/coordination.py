@@ -414,8 +414,11 @@ async def reschedule_booking(
             "not every required specialty has a clinician available and free for the whole slot at "
             f"{body.start.isoformat()}"
         )
-    if not await service.take_slot(session, booking, choice):
+    taken = await service.take_slot(session, booking, choice)
+    if taken == service.SlotTaken.lost_race:
         raise ConflictError("a chosen clinician was booked by someone else at that time")
+    if taken == service.SlotTaken.unavailable:
+        raise ConflictError("a chosen clinician is no longer active or available at that time")
     booking.status = BookingStatus.confirmed.value
     booking.start, booking.end = choice.start, choice.end
     booking.partial = False

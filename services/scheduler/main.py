@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
 from services.scheduler.api import build_router
 from services.scheduler.consumer import TOPICS_CONSUMED, build_handlers
@@ -32,6 +33,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         booking_topic=settings.topic(Topic.mdt_bookings.value),
         min_lead=timedelta(minutes=settings.min_lead_minutes),
         emergency_min_lead=timedelta(minutes=settings.emergency_min_lead_minutes),
+        calendars=CachedCalendars(),
     )
     runtime.add_consumer("scheduler", TOPICS_CONSUMED, build_handlers(policy))
     retrier = WorklistRetrier(runtime.sessions, policy, runtime.relay.wake)

@@ -2,8 +2,9 @@
 recommendation comes, cancel on withdrawal, and re-try the worklist when availability grows."""
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import case, delete, func, text
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scheduler.adapters.calendar_cache import CalendarSource, DatabaseCalendars
 from services.scheduler.adapters.calendars import load_calendars
 from services.scheduler.adapters.tables import (
     BookingParticipantRecord,
@@ -55,6 +57,8 @@ class BookingPolicy:
     # No automatic booking starts sooner than this after "now" (settings.min_lead_minutes).
     min_lead: timedelta = timedelta(0)
     emergency_min_lead: timedelta = timedelta(0)
+    # Where the booking path reads calendars: the database each time, or a per-process copy.
+    calendars: CalendarSource = field(default_factory=DatabaseCalendars)
 
     def earliest_start(self, urgency: str, now: datetime) -> datetime:
         """The first grid start an automatic booking of this urgency may take."""
@@ -158,9 +162,44 @@ LOST_RACE = frozenset({"23P01", "40P01"})
 CLINICIAN_LOCK_CLASS = 0x5C4ED
 
 
-async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotChoice) -> bool:
-    """Adds the choice's participants to the booking, in a savepoint; False when one of them is already in
-    an overlapping active booking (the database's exclusion constraint says so).
+class SlotTaken(StrEnum):
+    taken = "taken"
+    lost_race = "lost_race"  # another booking has one of the clinicians then
+    unavailable = "unavailable"  # a clinician is no longer active, or no longer has a window for it
+
+
+async def _still_available(session: AsyncSession, choice: SlotChoice) -> bool:
+    """In the database, now: every participant active (row share-locked until commit, so that a coordinator
+    deactivating them waits for this booking and then moves it) and covered by windows for the whole slot."""
+    ids = sorted(person.clinician_id for person in choice.participants)
+    active = (
+        await session.execute(
+            text("SELECT id FROM scheduler.clinicians WHERE id = ANY(:ids) AND active FOR SHARE"),
+            {"ids": ids},
+        )
+    ).all()
+    if len(active) != len(ids):
+        return False
+    # A new statement, so it sees what a coordinator committed while this one waited for the row lock.
+    # Windows of one clinician never overlap (the API refuses it), so their overlaps with the slot add up.
+    covered = (
+        await session.execute(
+            text(
+                """SELECT clinician_id, sum(least("end", :end) - greatest(start, :start)) AS covered
+                   FROM scheduler.availability_windows
+                   WHERE clinician_id = ANY(:ids) AND start < :end AND "end" > :start
+                   GROUP BY clinician_id"""
+            ),
+            {"ids": ids, "start": choice.start, "end": choice.end},
+        )
+    ).all()
+    needed = choice.end - choice.start
+    return len(covered) == len(ids) and all(row.covered >= needed for row in covered)
+
+
+async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotChoice) -> SlotTaken:
+    """Adds the choice's participants to the booking, in a savepoint, once the database confirms they are
+    available (see `_still_available`) and free (the exclusion constraint).
 
     The clinicians are first locked in ascending id order (advisory, until commit): two bookings that want
     the same clinician then queue instead of deadlocking inside the exclusion constraint's check, and the
@@ -176,6 +215,8 @@ async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotC
                     "ids": sorted(person.clinician_id for person in choice.participants),
                 },
             )
+            if not await _still_available(session, choice):
+                return SlotTaken.unavailable
             for person in choice.participants:
                 session.add(
                     BookingParticipantRecord(
@@ -188,9 +229,9 @@ async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotC
             await session.flush()
     except DBAPIError as error:
         if getattr(error.orig, "sqlstate", None) in LOST_RACE:
-            return False
+            return SlotTaken.lost_race
         raise
-    return True
+    return SlotTaken.taken
 
 
 # Calendars are loaded for this horizon first; only when it holds no slot, up to the deadline. Most cases
@@ -213,7 +254,7 @@ async def _earliest_full_panel(
     choice: SlotChoice | None = None
     calendars: list[ClinicianCalendar] = []
     for until in horizons:
-        calendars = await load_calendars(session, required, since=not_before, until=until)
+        calendars = await policy.calendars.calendars(session, required, since=not_before, until=until)
         choice = find_earliest_slot(
             calendars, required, not_before=not_before, deadline=until, duration=policy.duration
         )
@@ -263,8 +304,10 @@ async def place(session: AsyncSession, booking: BookingRecord, policy: BookingPo
             )
             booking.updated_at = now
             return
-        if not await take_slot(session, booking, choice):
-            continue  # another booking took one of these clinicians first: search again
+        if await take_slot(session, booking, choice) != SlotTaken.taken:
+            policy.calendars.stale()
+            continue  # another booking took a clinician first, or the calendar moved: search again
+        policy.calendars.taken(session, choice)
         booking.status = BookingStatus.confirmed.value
         booking.start, booking.end = choice.start, choice.end
         booking.partial = bool(missing)

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from services.scheduler import service
-from services.scheduler.adapters import calendars
+from services.scheduler.adapters import calendar_cache, calendars
 from services.scheduler.adapters.tables import BookingParticipantRecord, BookingRecord
 from services.scheduler.domain import ClinicianCalendar, is_on_grid
 from shared.contracts.codes import Specialty
@@ -47,7 +47,7 @@ def searches(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
         counter["loads"] += 1
         return await original(session, specialties, since=since, until=until)
 
-    monkeypatch.setattr(service, "load_calendars", counting)
+    monkeypatch.setattr(calendar_cache, "load_calendars", counting)
     return counter
 
 
