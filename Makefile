@@ -3,13 +3,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . deploy/local/env.sh &&
 
-.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger
+.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger bench
 
 help:
 	@echo "make run    install what is missing, start Kafka, PostgreSQL and the three services"
 	@echo "make test   the same set-up, then every test"
 	@echo "make stop   stop the services, Kafka and PostgreSQL started by make run"
 	@echo "make lint   ruff and mypy"
+	@echo "make bench  the pipeline against its limits (quick, < 3 min; BENCH=full for the long one)"
 	@echo "make jaeger start the local trace backend (first time: builds it); make run then traces to it"
 	@echo "make dlq    list dead letters; make dlq-replay TOPIC=case-events [OFFSET=n] sends them back"
 
@@ -33,6 +34,11 @@ seed: infra
 
 jaeger:
 	@deploy/local/jaeger.sh start
+
+# A fresh database and topic prefix per run (the dev data is not touched); report in bench/results/.
+bench: infra
+	@deploy/local/vegeta.sh
+	@$(ENV) BENCH="$(BENCH)" .venv/bin/python -m bench.pipeline_bench
 
 stop:
 	@deploy/local/services.sh stop

@@ -1,0 +1,194 @@
+"""Service processes for the benchmark: the three services as `make run` starts them (uvicorn with uvloop,
+no access log, make run's pool and outbox defaults), the empty FastAPI app, peak RSS, a no-op OTLP sink,
+and clinicians staffed through the scheduler's API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.contracts.codes import Specialty
+from tests.support.services import TEST_TOKENS, Pipeline, RunningService, free_port, wait_ready
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def service_env(
+    database_url: str, kafka: str, prefix: str, *, tracing_endpoint: str | None = None
+) -> dict[str, str]:
+    """What tests/support/services.running_pipeline gives the services, less its test-speed overrides (pool
+    size 5, outbox poll 0.1 s): the benchmark runs them with make run's defaults."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka,
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "API_TOKENS": ",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items()),
+        "ENVIRONMENT": "development",
+        "OTEL_TRACES_EXPORTER": "none",
+    }
+    for name in ("DATABASE_POOL_SIZE", "OUTBOX_POLL_SECONDS", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        env.pop(name, None)
+    if tracing_endpoint:
+        env["OTEL_TRACES_EXPORTER"] = "otlp"
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = tracing_endpoint
+    return env
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """Peak resident set size of a process (VmHWM), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class PeakMemory:
+    """The highest VmHWM seen per service (instances of one service count under its name)."""
+
+    def __init__(self) -> None:
+        self.by_service: dict[str, float] = {}
+
+    def sample(self, pipeline: Pipeline) -> None:
+        for key, service in pipeline.services.items():
+            if service.process.poll() is None:
+                name = key.split("-")[0]
+                self.by_service[name] = max(self.by_service.get(name, 0.0), vm_hwm_mb(service.process.pid))
+
+
+def start_many(pipeline: Pipeline, specs: list[tuple[str, str]]) -> None:
+    """Starts (service, instance key) pairs at once, then waits for each to be ready."""
+    with ThreadPoolExecutor(max_workers=max(len(specs), 1)) as pool:
+        list(pool.map(lambda spec: pipeline.start(spec[0], instance=spec[1]), specs))
+
+
+def stop_all(pipeline: Pipeline, memory: PeakMemory) -> None:
+    memory.sample(pipeline)
+    with ThreadPoolExecutor(max_workers=max(len(pipeline.services), 1)) as pool:
+        list(pool.map(pipeline.stop, list(pipeline.services)))
+
+
+def stop_one(pipeline: Pipeline, key: str, memory: PeakMemory) -> None:
+    memory.sample(pipeline)
+    pipeline.stop(key)
+    del pipeline.services[key]
+
+
+@contextmanager
+def empty_fastapi(log_dir: Path) -> Iterator[RunningService]:
+    port = free_port()
+    log_path = log_dir / f"empty-fastapi-{port}.log"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "bench.empty_app:create_application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        stdout=log_path.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    service = RunningService("empty-fastapi", port, process, log_path)
+    try:
+        wait_ready(service)
+        yield service
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def noop_otlp_sink() -> Iterator[tuple[str, dict[str, int]]]:
+    """An OTLP/HTTP receiver that reads each export and answers 200 without decoding it (so the sink costs
+    the services nothing but the export itself). Yields its endpoint and a counter of requests and bytes."""
+    counts = {"requests": 0, "bytes": 0}
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            size = int(self.headers.get("Content-Length", "0"))
+            self.rfile.read(size)
+            with lock:
+                counts["requests"] += 1
+                counts["bytes"] += size
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}", counts
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def staff_clinicians(scheduler_url: str, count: int, *, days: int = 4) -> int:
+    """`count` clinicians spread over the specialties, each free around the clock for `days` days (one 24 h
+    window a day), created through the scheduler's API as a coordinator would. Returns the windows made."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = start - timedelta(minutes=start.minute % 15 + 15)
+    specialties = list(Specialty)
+    gate = asyncio.Semaphore(16)
+    headers = {"Authorization": f"Bearer {TEST_TOKENS['coordinator']}"}
+    made = 0
+    async with httpx.AsyncClient(base_url=scheduler_url, headers=headers, timeout=60) as client:
+
+        async def one(n: int) -> None:
+            nonlocal made
+            async with gate:
+                specialty = specialties[n % len(specialties)].value
+                response = await client.post(
+                    "/v1/clinicians", json={"name": f"Dr Bench {n}", "specialty": specialty}
+                )
+                response.raise_for_status()
+                clinician_id = response.json()["id"]
+                for day in range(days):
+                    opens = start + timedelta(hours=24 * day)
+                    response = await client.post(
+                        f"/v1/clinicians/{clinician_id}/availability",
+                        json={"start": opens.isoformat(), "end": (opens + timedelta(hours=24)).isoformat()},
+                    )
+                    response.raise_for_status()
+                    made += 1
+
+        await asyncio.gather(*(one(n) for n in range(count)))
+    return made
