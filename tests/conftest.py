@@ -1,6 +1,7 @@
 """Session fixtures: real Kafka and PostgreSQL (see tests/support/infrastructure.py), a database and a
 topic prefix of this run's own, and — for end-to-end tests — the three services as processes."""
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 from tests.support.database import run_database
 from tests.support.infrastructure import Infrastructure, new_run_id, provide_infrastructure
+from tests.support.kafka import delete_topics_containing
 from tests.support.services import Pipeline, running_pipeline
 
 
@@ -45,3 +47,11 @@ def pipeline(
         database_url, infrastructure.kafka_bootstrap_servers, topic_prefix, log_dir
     ) as running:
         yield running
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_run_topics(infrastructure: Infrastructure, run_id: str) -> Iterator[None]:
+    """Deletes this run's topics at the end (their names carry the run id), so a shared broker does not
+    collect hundreds of them."""
+    yield
+    asyncio.run(delete_topics_containing(infrastructure.kafka_bootstrap_servers, run_id))

@@ -4,6 +4,7 @@ import asyncio
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
 
 
 async def produce(
@@ -43,3 +44,15 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+async def delete_topics_containing(bootstrap: str, fragment: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        doomed = [name for name in await admin.list_topics() if fragment in name]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
