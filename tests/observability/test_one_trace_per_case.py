@@ -54,22 +54,33 @@ def test_a_submission_is_one_trace_across_all_three_services(traced: tuple[Pipel
     assert response.status_code == 202
     case_id = response.json()["case_id"]
 
-    def trace_complete() -> list[ReceivedSpan] | None:
-        roots = [
-            s
-            for s in sink.snapshot()
-            if s.service == "intake" and s.kind == SERVER and s.name.startswith("POST")
+    hop_kinds = [
+        ("intake", SERVER, "POST"),
+        ("intake", PRODUCER, "case-events"),
+        ("eligibility", CONSUMER, "case-events"),
+        ("eligibility", PRODUCER, "therapy-recommendations"),
+        ("scheduler", CONSUMER, "therapy-recommendations"),
+        ("scheduler", PRODUCER, "mdt-bookings"),
+    ]
+
+    def hops_of(spans: list[ReceivedSpan]) -> list[ReceivedSpan] | None:
+        found = [
+            next((s for s in spans if s.service == service and s.kind == kind and part in s.name), None)
+            for service, kind, part in hop_kinds
         ]
-        for root in roots:
-            spans = spans_of_trace(sink, root.trace_id)
-            booking_published = any(
-                s.service == "scheduler" and s.kind == PRODUCER and "mdt-bookings" in s.name for s in spans
-            )
-            if booking_published and any(s.attributes.get("case.id") == case_id for s in spans):
-                return spans
+        return None if None in found else [hop for hop in found if hop is not None]
+
+    def trace_complete() -> tuple[list[ReceivedSpan], list[ReceivedSpan]] | None:
+        # Each service exports in its own batches: wait until every hop of the case's trace has arrived.
+        roots = {s.trace_id for s in sink.snapshot() if s.attributes.get("case.id") == case_id}
+        for trace_id in roots:
+            spans = spans_of_trace(sink, trace_id)
+            hops = hops_of(spans)
+            if hops is not None:
+                return spans, hops
         return None
 
-    spans = eventually(trace_complete, timeout=60)
+    spans, hops = eventually(trace_complete, timeout=60)
     assert {s.service for s in spans} >= {"intake", "eligibility", "scheduler"}
     database_spans = [
         s
@@ -77,18 +88,6 @@ def test_a_submission_is_one_trace_across_all_three_services(traced: tuple[Pipel
         if s.attributes.get("db.system") == "postgresql" or s.attributes.get("db.system.name") == "postgresql"
     ]
     assert {s.service for s in database_spans} >= {"intake", "eligibility", "scheduler"}
-
-    def first(service: str, kind: int, topic_part: str) -> ReceivedSpan:
-        return next(s for s in spans if s.service == service and s.kind == kind and topic_part in s.name)
-
-    hops = [
-        next(s for s in spans if s.service == "intake" and s.kind == SERVER),
-        first("intake", PRODUCER, "case-events"),
-        first("eligibility", CONSUMER, "case-events"),
-        first("eligibility", PRODUCER, "therapy-recommendations"),
-        first("scheduler", CONSUMER, "therapy-recommendations"),
-        first("scheduler", PRODUCER, "mdt-bookings"),
-    ]
     starts = [hop.start_ns for hop in hops]
     assert starts == sorted(starts), [h.name for h in hops]
     # Each hop descends from the one before it.
