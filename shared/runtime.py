@@ -54,7 +54,9 @@ class ServiceRuntime:
         self.consumers: list[EventConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
 
-    def add_consumer(self, name: str, topics: list[str], handlers: dict[str, Handler]) -> EventConsumer:
+    def add_consumer(
+        self, name: str, topics: list[str], handlers: dict[str, Handler], *, batch_transactions: bool = False
+    ) -> EventConsumer:
         consumer = EventConsumer(
             name=name,
             topics=[self.settings.topic(topic) for topic in topics],
@@ -66,6 +68,7 @@ class ServiceRuntime:
             client_options=client_options(self.settings),
             batch_size=self.settings.consumer_batch_size,
             after_commit=self.relay.wake,
+            batch_transactions=batch_transactions,
         )
         self.consumers.append(consumer)
         return consumer

@@ -27,6 +27,7 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
         "eligibility",
         [Topic.case_events.value],
         build_handlers(settings.topic(Topic.therapy_recommendations.value)),
+        batch_transactions=True,
     )
 
     @asynccontextmanager

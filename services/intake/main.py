@@ -23,7 +23,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS)
+    runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS, batch_transactions=True)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

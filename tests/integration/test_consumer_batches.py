@@ -1,0 +1,105 @@
+"""The consumer loop on the real broker and database, applying a partition's records in one transaction:
+every record applied once (inbox), duplicates dropped, a poison record dead-lettered, and the good records
+of a batch that contained it applied once by the one-by-one fallback."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.intake.adapters.tables import inbox
+from shared.contracts.events import EventEnvelope, EventType
+from shared.db.engine import create_engine, create_session_factory
+from shared.kafka.client import client_options, create_producer
+from shared.kafka.consumer import EventConsumer, PoisonEventError
+from shared.kafka.dead_letters import read_dead_letters
+from shared.settings import ServiceSettings
+from tests.support.infrastructure import Infrastructure
+from tests.support.kafka import produce
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def topic(infrastructure: Infrastructure) -> AsyncIterator[str]:
+    name = f"batch-test-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
+    await admin.start()
+    await admin.create_topics([NewTopic(name, 1, 1), NewTopic(name + ".dlq", 1, 1)])
+    yield name
+    await admin.delete_topics([name, name + ".dlq"])
+    await admin.close()
+
+
+async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered(
+    infrastructure: Infrastructure, database_url: str, topic: str
+) -> None:
+    settings = ServiceSettings(
+        database_url=database_url, kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers
+    )
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    table = f"effects_{uuid.uuid4().hex[:8]}"
+    async with engine.begin() as conn:
+        await conn.execute(text(f"CREATE TABLE {table} (event_id uuid NOT NULL)"))
+
+    async def handler(session: AsyncSession, envelope: EventEnvelope) -> None:
+        if envelope.payload.get("poison"):
+            raise PoisonEventError("poisoned on purpose")
+        await session.execute(text(f"INSERT INTO {table} VALUES (:id)"), {"id": envelope.event_id})
+
+    good = [
+        EventEnvelope(event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload={})
+        for _ in range(40)
+    ]
+    poison = EventEnvelope(
+        event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload={"poison": True}
+    )
+    first_batch = [*good[:20], good[3]]  # with a redelivery
+    second_batch = [poison, *good[20:], good[30]]  # a poison record and another redelivery
+    records = first_batch + second_batch
+    for envelope in first_batch:
+        await produce(infrastructure.kafka_bootstrap_servers, topic, envelope.model_dump_json().encode())
+
+    producer = create_producer(settings)
+    await producer.start()
+    consumer = EventConsumer(
+        name=f"batch-{uuid.uuid4().hex[:6]}",
+        topics=[topic],
+        group_id=f"batch-{uuid.uuid4().hex[:6]}",
+        handlers={EventType.case_updated.value: handler},
+        session_factory=sessions,
+        inbox=inbox,
+        producer=producer,
+        client_options=client_options(settings),
+        batch_transactions=True,
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(60):
+            while consumer.progress.processed < len(first_batch):
+                await asyncio.sleep(0.2)
+        assert consumer.progress.batches_applied >= 1  # the first records went in together
+        for envelope in second_batch:
+            await produce(infrastructure.kafka_bootstrap_servers, topic, envelope.model_dump_json().encode())
+        async with asyncio.timeout(60):
+            while consumer.progress.processed + consumer.progress.dead_lettered < len(records):
+                await asyncio.sleep(0.2)
+        async with engine.connect() as conn:
+            applied = [row[0] for row in (await conn.execute(text(f"SELECT event_id FROM {table}"))).all()]
+        assert sorted(applied) == sorted(e.event_id for e in good)  # each once
+        letters = await read_dead_letters(
+            ServiceSettings(kafka_bootstrap_servers=settings.kafka_bootstrap_servers), topic
+        )
+        assert [d.headers["dlq.error"] for d in letters] == ["invalid_payload"]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop()
+        async with engine.begin() as conn:
+            await conn.execute(text(f"DROP TABLE {table}"))
+        await engine.dispose()
