@@ -4,17 +4,20 @@ consumers, started in the FastAPI lifespan and stopped in order on shutdown."""
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
 from shared.db.migrations import upgrade_to_head_async
+from shared.http.app import ReadinessCheck
 from shared.kafka.client import client_options, create_producer
 from shared.kafka.consumer import EventConsumer, Handler
 from shared.kafka.outbox import OutboxRelay
@@ -115,6 +118,16 @@ class ServiceRuntime:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.producer.stop(), STOP_TIMEOUT_SECONDS)
         await self.engine.dispose()
+
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        """The FastAPI lifespan: start before serving, stop in order after."""
+        await self.start()
+        yield
+        await self.stop()
+
+    def readiness(self) -> dict[str, ReadinessCheck]:
+        return {"database": self.check_database, "kafka": self.check_kafka}
 
     async def refresh_metrics(self) -> None:
         await self.relay.pending_count()

@@ -1,7 +1,5 @@
 """Composition root of the eligibility service."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -30,17 +28,11 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
         batch_transactions=True,
     )
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        yield
-        await runtime.stop()
-
     app = create_app(
         service="eligibility",
         title="Eligibility: therapy options for bone metastases",
-        lifespan=lifespan,
-        readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        lifespan=runtime.lifespan,
+        readiness=runtime.readiness,
         refresh_metrics=runtime.refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
     )

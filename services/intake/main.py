@@ -1,7 +1,5 @@
 """Composition root: settings, runtime (database, Kafka, outbox relay, consumer) and the HTTP app."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,17 +23,11 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
     )
     runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS, batch_transactions=True)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        yield
-        await runtime.stop()
-
     app = create_app(
         service="intake",
         title="Intake: bone-metastasis case referrals",
-        lifespan=lifespan,
-        readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        lifespan=runtime.lifespan,
+        readiness=runtime.readiness,
         refresh_metrics=runtime.refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
         body_limits={"/v1/fhir/": settings.max_fhir_body_bytes},

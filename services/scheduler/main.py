@@ -1,7 +1,5 @@
 """Composition root of the scheduler service."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,17 +41,11 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         async with runtime.sessions() as session:
             WORKLIST_SIZE.set(await worklist_size(session))
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        yield
-        await runtime.stop()
-
     app = create_app(
         service="scheduler",
         title="Scheduler: MDT bookings and the coordinators' API",
-        lifespan=lifespan,
-        readiness=lambda: {"database": runtime.check_database, "kafka": runtime.check_kafka},
+        lifespan=runtime.lifespan,
+        readiness=runtime.readiness,
         refresh_metrics=refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
     )
