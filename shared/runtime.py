@@ -19,7 +19,7 @@ from shared.db.engine import SessionFactory, create_engine, create_session_facto
 from shared.db.migrations import upgrade_to_head_async
 from shared.http.app import ReadinessCheck
 from shared.kafka.client import client_options, create_producer
-from shared.kafka.consumer import EventConsumer, Handler
+from shared.kafka.consumer import BatchHandler, EventConsumer, Handler
 from shared.kafka.outbox import OutboxRelay
 from shared.kafka.topics import ensure_topics
 from shared.settings import ServiceSettings
@@ -58,7 +58,13 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
 
     def add_consumer(
-        self, name: str, topics: list[str], handlers: dict[str, Handler], *, batch_transactions: bool = False
+        self,
+        name: str,
+        topics: list[str],
+        handlers: dict[str, Handler],
+        *,
+        batch_transactions: bool = False,
+        batch_handler: BatchHandler | None = None,
     ) -> EventConsumer:
         consumer = EventConsumer(
             name=name,
@@ -72,6 +78,7 @@ class ServiceRuntime:
             batch_size=self.settings.consumer_batch_size,
             after_commit=self.relay.wake,
             batch_transactions=batch_transactions,
+            batch_handler=batch_handler,
         )
         self.consumers.append(consumer)
         return consumer

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.eligibility.adapters.tables import SCHEMA, inbox, outbox
 from services.eligibility.api import build_router
-from services.eligibility.consumer import build_handlers
+from services.eligibility.consumer import build_batch_handler, build_handlers
 from services.eligibility.settings import EligibilitySettings
 from shared.auth import TokenTable
 from shared.contracts.events import Topic
@@ -21,11 +21,9 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
+    on_case_events = build_batch_handler(settings.topic(Topic.therapy_recommendations.value))
     runtime.add_consumer(
-        "eligibility",
-        [Topic.case_events.value],
-        build_handlers(settings.topic(Topic.therapy_recommendations.value)),
-        batch_transactions=True,
+        "eligibility", [Topic.case_events.value], build_handlers(on_case_events), batch_handler=on_case_events
     )
 
     app = create_app(

@@ -1,7 +1,9 @@
 """Async database access: SQLAlchemy's asyncpg engine and SQLModel's AsyncSession."""
 
 import ssl
+from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,7 +37,14 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_pre_ping=True,
         pool_timeout=10,
         connect_args=connect_args,
+        # JSONB columns through orjson: several times faster than the standard library on the hot paths.
+        json_serializer=_json_text,
+        json_deserializer=orjson.loads,
     )
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

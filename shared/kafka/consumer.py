@@ -5,19 +5,26 @@
 - a record that can never succeed (not an envelope, failing its schema, an unknown event type, or a handler
   that keeps failing on it) goes to `<topic>.dlq` with headers naming the error and where it came from;
 - a database or broker outage is retried with backoff and never skips a record.
+
+A consumer with a batch handler applies each polled partition batch with set-based statements in one
+transaction (one inbox insert for the batch, the handler's few statements for all its records); if anything
+in it fails, nothing of it was committed and the records go one at a time through the path above.
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,7 +33,7 @@ from shared.contracts.events import EventEnvelope
 from shared.db.engine import SessionFactory
 from shared.db.errors import is_transient
 from shared.http.problems import validation_errors
-from shared.kafka.inbox import record_first_delivery
+from shared.kafka.inbox import record_first_deliveries, record_first_delivery
 from shared.kafka.topics import DLQ_SUFFIX
 from shared.metrics import CONSUMER_LAG, RECORDS_CONSUMED
 from shared.telemetry import context_from_headers
@@ -36,6 +43,27 @@ tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 MAX_HANDLER_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A record's envelope, first delivery only, with the trace context of its process span: the events
+    its effects announce continue that trace."""
+
+    envelope: EventEnvelope
+    context: Context
+
+
+BatchHandler = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
+
+
+def one_at_a_time(batch_handler: BatchHandler) -> Handler:
+    """The per-record handler of a batch handler: a batch of one, in the current trace context."""
+
+    async def handler(session: AsyncSession, envelope: EventEnvelope) -> None:
+        await batch_handler(session, [Delivery(envelope, otel_context.get_current())])
+
+    return handler
 
 
 class PoisonEventError(Exception):
@@ -81,6 +109,7 @@ class EventConsumer:
         batch_size: int = 200,
         after_commit: Callable[[], None] | None = None,
         batch_transactions: bool = False,
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.name = name
         self._topics = topics
@@ -96,6 +125,8 @@ class EventConsumer:
         # Only for handlers that lock nothing shared across cases: two members holding locks taken by
         # different records of their batches could otherwise deadlock each other.
         self._batch_transactions = batch_transactions
+        # Set-based application of a whole batch; `handlers` stay for the one-at-a-time fallback.
+        self._batch_handler = batch_handler
         self._consumer: AIOKafkaConsumer | None = None
         self._processed_offsets: dict[TopicPartition, int] = {}
         self.progress = ConsumerProgress()
@@ -144,7 +175,9 @@ class EventConsumer:
             batch = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
             self.progress.last_poll_monotonic = loop.time()
             for tp, records in batch.items():
-                if self._batch_transactions and len(records) > 1:
+                if self._batch_handler is not None:
+                    await self._apply_batch(records, self._batch_handler)
+                elif self._batch_transactions and len(records) > 1:
                     await self._process_together(records)
                 else:
                     for record in records:
@@ -227,8 +260,80 @@ class EventConsumer:
             self.progress.processed += 1
             RECORDS_CONSUMED.labels(self.name, record.topic, "applied" if first else "duplicate").inc()
 
-    def _span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Any:
-        attributes = {
+    async def _apply_batch(
+        self, records: list[ConsumerRecord[bytes, bytes]], batch_handler: BatchHandler
+    ) -> None:
+        """One inbox insert for the partition batch, then the batch handler with the first deliveries, in one
+        transaction. Any failure rolls it all back and the records are applied one at a time instead, by the
+        path that retries, dead-letters and backs off."""
+        parsed = [(record, *p) for record in records if (p := await self._parse(record)) is not None]
+        if not parsed:
+            return
+        spans = [self._start_span(record, envelope) for record, envelope, _ in parsed]
+        try:
+            with self._batch_scope(records[0].topic, spans):
+                async with self._sessions() as session, session.begin():
+                    first = await record_first_deliveries(
+                        session, self._inbox, self.name, [envelope.event_id for _, envelope, _ in parsed]
+                    )
+                    deliveries: list[Delivery] = []
+                    for (_, envelope, _), span in zip(parsed, spans, strict=True):
+                        if envelope.event_id in first:
+                            first.discard(envelope.event_id)  # a repeat within the batch is a duplicate
+                            deliveries.append(Delivery(envelope, trace.set_span_in_context(span)))
+                    await batch_handler(session, deliveries)
+        except asyncio.CancelledError:
+            _end_all(spans)
+            raise
+        except Exception as error:
+            log.info("consumer %s applies a batch one by one after %s", self.name, type(error).__name__)
+            _end_all(spans)
+            for record, envelope, handler in parsed:
+                await self._process_parsed(record, envelope, handler)
+            return
+        _end_all(spans)
+        self.progress.batches_applied += 1
+        applied = {delivery.envelope.event_id for delivery in deliveries}
+        for record, envelope, _ in parsed:
+            self.progress.processed += 1
+            outcome = "applied" if envelope.event_id in applied else "duplicate"
+            applied.discard(envelope.event_id)
+            RECORDS_CONSUMED.labels(self.name, record.topic, outcome).inc()
+
+    @contextmanager
+    def _batch_scope(self, topic: str, spans: list[Span]) -> Iterator[None]:
+        """The span the batch's statements run under: the record's own for a batch of one, else a batch span
+        linked to every record's (messaging semantic conventions for batch processing)."""
+        if len(spans) == 1:
+            with trace.use_span(spans[0], end_on_exit=False):
+                yield
+            return
+        with tracer.start_as_current_span(
+            f"{topic} process",
+            kind=SpanKind.CONSUMER,
+            links=[Link(span.get_span_context()) for span in spans],
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": topic,
+                "messaging.batch.message_count": len(spans),
+                "messaging.consumer.group.name": self._group_id,
+            },
+        ):
+            yield
+
+    def _start_span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Span:
+        return tracer.start_span(
+            f"{record.topic} process",
+            context=context_from_headers(record.headers),
+            kind=SpanKind.CONSUMER,
+            attributes=self._span_attributes(record, envelope),
+        )
+
+    def _span_attributes(
+        self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope
+    ) -> dict[str, Any]:
+        return {
             "messaging.system": "kafka",
             "messaging.operation.type": "process",
             "messaging.destination.name": record.topic,
@@ -238,12 +343,9 @@ class EventConsumer:
             "case.id": str(envelope.case_id),
             "case.version": envelope.case_version,
         }
-        return tracer.start_as_current_span(
-            f"{record.topic} process",
-            context=context_from_headers(record.headers),
-            kind=SpanKind.CONSUMER,
-            attributes=attributes,
-        )
+
+    def _span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Any:
+        return trace.use_span(self._start_span(record, envelope), end_on_exit=True)
 
     async def _process_parsed(
         self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope, handler: Handler
@@ -313,6 +415,11 @@ class EventConsumer:
         self.progress.dead_lettered += 1
         RECORDS_CONSUMED.labels(self.name, record.topic, "dead_lettered").inc()
         log.warning("consumer %s dead-lettered a record: %s", self.name, error)
+
+
+def _end_all(spans: list[Span]) -> None:
+    for span in spans:
+        span.end()
 
 
 def _describe(error: ValidationError) -> str:

@@ -13,6 +13,8 @@ the batch failed (rolling the whole batch back would publish the delivered ones 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -66,20 +68,41 @@ def outbox_table(metadata: MetaData, schema: str) -> Table:
     )
 
 
+@dataclass(frozen=True)
+class OutboxEvent:
+    topic: str
+    envelope: EventEnvelope
+    trace_headers: dict[str, str]  # W3C context of the span whose work the event announces
+
+
 async def add_to_outbox(session: AsyncSession, table: Table, topic: str, envelope: EventEnvelope) -> None:
     """Call inside the transaction that makes the change the event announces."""
+    await add_all_to_outbox(session, table, [OutboxEvent(topic, envelope, current_trace_headers())])
+
+
+async def add_all_to_outbox(session: AsyncSession, table: Table, events: Sequence[OutboxEvent]) -> None:
+    """Rows get ids (the relay's publishing order) in the order given."""
+    if not events:
+        return
+    # A list of parameters: SQLAlchemy's "insertmanyvalues" sends multi-row VALUES from one cached compile.
     await session.execute(
-        table.insert().values(
-            event_id=envelope.event_id,
-            topic=topic,
-            key=str(envelope.case_id),
-            event_type=envelope.event_type.value,
-            value=envelope.model_dump_json(),
-            trace_headers=current_trace_headers(),
-        )
+        table.insert(),
+        [
+            {
+                "event_id": event.envelope.event_id,
+                "topic": event.topic,
+                "key": str(event.envelope.case_id),
+                "event_type": event.envelope.event_type.value,
+                "value": event.envelope.model_dump_json(),
+                "trace_headers": event.trace_headers,
+            }
+            for event in events
+        ],
     )
     # Counted when written; a rolled-back transaction over-counts, which dashboards treat as an upper bound.
-    EVENTS_WRITTEN.labels(envelope.event_type.value, str(envelope.payload.get("urgency") or "")).inc()
+    for event in events:
+        envelope = event.envelope
+        EVENTS_WRITTEN.labels(envelope.event_type.value, str(envelope.payload.get("urgency") or "")).inc()
 
 
 class OutboxRelay:

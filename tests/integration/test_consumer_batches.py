@@ -1,10 +1,11 @@
-"""The consumer loop on the real broker and database, applying a partition's records in one transaction:
+"""The consumer loop on the real broker and database, applying a partition's records in one transaction
+(a savepoint per record, or a set-based batch handler):
 every record applied once (inbox), duplicates dropped, a poison record dead-lettered, and the good records
 of a batch that contained it applied once by the one-by-one fallback."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -15,7 +16,7 @@ from services.intake.adapters.tables import inbox
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.client import client_options, create_producer
-from shared.kafka.consumer import EventConsumer, PoisonEventError
+from shared.kafka.consumer import Delivery, EventConsumer, PoisonEventError, one_at_a_time
 from shared.kafka.dead_letters import read_dead_letters
 from shared.settings import ServiceSettings
 from tests.support.infrastructure import Infrastructure
@@ -35,8 +36,9 @@ async def topic(infrastructure: Infrastructure) -> AsyncIterator[str]:
     await admin.close()
 
 
+@pytest.mark.parametrize("mode", ["savepoint per record", "batch handler"])
 async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered(
-    infrastructure: Infrastructure, database_url: str, topic: str
+    infrastructure: Infrastructure, database_url: str, topic: str, mode: str
 ) -> None:
     settings = ServiceSettings(
         database_url=database_url, kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers
@@ -51,6 +53,14 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
         if envelope.payload.get("poison"):
             raise PoisonEventError("poisoned on purpose")
         await session.execute(text(f"INSERT INTO {table} VALUES (:id)"), {"id": envelope.event_id})
+
+    async def batch_handler(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        if any(d.envelope.payload.get("poison") for d in deliveries):
+            raise PoisonEventError("poisoned on purpose")
+        await session.execute(
+            text(f"INSERT INTO {table} SELECT unnest(CAST(:ids AS uuid[]))"),
+            {"ids": [d.envelope.event_id for d in deliveries]},
+        )
 
     good = [
         EventEnvelope(event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload={})
@@ -71,12 +81,17 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
         name=f"batch-{uuid.uuid4().hex[:6]}",
         topics=[topic],
         group_id=f"batch-{uuid.uuid4().hex[:6]}",
-        handlers={EventType.case_updated.value: handler},
+        handlers={
+            EventType.case_updated.value: handler
+            if mode == "savepoint per record"
+            else one_at_a_time(batch_handler)
+        },
         session_factory=sessions,
         inbox=inbox,
         producer=producer,
         client_options=client_options(settings),
-        batch_transactions=True,
+        batch_transactions=mode == "savepoint per record",
+        batch_handler=batch_handler if mode == "batch handler" else None,
     )
     task = asyncio.create_task(consumer.run())
     try:

@@ -1,0 +1,210 @@
+"""Eligibility's set-based batch handler on the real database: a polled batch of case events, applied with a
+few statements for all of them, leaves exactly what applying the same events one at a time leaves (the path
+the consumer falls back on): the same recommendations, announced in the same order, and the same progress."""
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from opentelemetry import context as otel_context
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.eligibility.service import apply_case_events
+from shared.contracts.events import EventEnvelope, EventType
+from shared.db.engine import SessionFactory, create_engine, create_session_factory
+from shared.kafka.consumer import Delivery, PoisonEventError
+from shared.settings import ServiceSettings
+from tests.support.cases import a_case
+
+pytestmark = pytest.mark.integration
+TOPIC = "batch-test.therapy-recommendations"
+History = list[tuple[int, EventType, int]]  # (case number, event type, case version), in topic order
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(ServiceSettings(database_url=database_url))
+    yield engine
+    await engine.dispose()
+
+
+def random_history(rng: random.Random, cases: int) -> History:
+    """Per case: new versions, withdrawals, re-submissions after a withdrawal and stale (older) versions;
+    the cases interleaved as they are on a partition, each case's events in order."""
+    per_case: list[History] = []
+    for case in range(cases):
+        events: History = []
+        version = 0
+        for _ in range(rng.randint(1, 6)):
+            roll = rng.random()
+            if version and roll < 0.25:
+                events.append((case, EventType.case_withdrawn, version))
+            elif version > 1 and roll < 0.4:
+                events.append((case, EventType.case_updated, rng.randint(1, version - 1)))
+            else:
+                version += 1
+                kind = EventType.case_submitted if version == 1 else EventType.case_updated
+                events.append((case, kind, version))
+        per_case.append(events)
+    history: History = []
+    while any(per_case):
+        history.append(rng.choice([events for events in per_case if events]).pop(0))
+    return history
+
+
+def deliveries(history: History, case_ids: list[uuid.UUID]) -> list[Delivery]:
+    payload: dict[str, Any] = a_case()
+    return [
+        Delivery(
+            EventEnvelope(
+                event_type=kind,
+                case_id=case_ids[case],
+                case_version=version,
+                payload={"reason": "test"} if kind == EventType.case_withdrawn else payload,
+            ),
+            otel_context.get_current(),
+        )
+        for case, kind, version in history
+    ]
+
+
+async def outcome(engine: AsyncEngine, case_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Per case: the versions announced (outbox order), the versions stored, the progress row."""
+    result = []
+    async with engine.connect() as conn:
+        for case_id in case_ids:
+            announced = (
+                await conn.execute(
+                    text(
+                        "SELECT event_type, (value::jsonb ->> 'case_version')::int FROM eligibility.outbox"
+                        " WHERE key = :key ORDER BY id"
+                    ),
+                    {"key": str(case_id)},
+                )
+            ).all()
+            stored = (
+                await conn.execute(
+                    text(
+                        "SELECT case_version FROM eligibility.recommendations WHERE case_id = :id"
+                        " ORDER BY case_version"
+                    ),
+                    {"id": case_id},
+                )
+            ).all()
+            progress = (
+                await conn.execute(
+                    text(
+                        "SELECT latest_version, withdrawn_at IS NOT NULL FROM eligibility.case_progress"
+                        " WHERE case_id = :id"
+                    ),
+                    {"id": case_id},
+                )
+            ).first()
+            result.append(
+                {
+                    "announced": [tuple(row) for row in announced],
+                    "stored": [row[0] for row in stored],
+                    "progress": None if progress is None else tuple(progress),
+                }
+            )
+    return result
+
+
+def expected_outcome(history: History, cases: int) -> list[dict[str, Any]]:
+    """What the rules of the service say, from the history alone: a withdrawal stops a case, a newer version
+    re-opens it, an older version than the newest seen is stale, each version is evaluated once."""
+    progress: dict[int, list[Any]] = {}  # case -> [latest version, withdrawn]
+    evaluated: dict[int, list[int]] = {case: [] for case in range(cases)}
+    for case, kind, version in history:
+        current = progress.get(case)
+        if kind == EventType.case_withdrawn:
+            progress[case] = [version if current is None else current[0], True]
+            continue
+        if current is not None and current[1] and version <= current[0]:
+            continue
+        if current is not None and version < current[0]:
+            continue
+        progress[case] = [version, False]
+        if version not in evaluated[case]:
+            evaluated[case].append(version)
+    return [
+        {
+            "announced": [(EventType.recommendation_issued.value, version) for version in evaluated[case]],
+            "stored": sorted(evaluated[case]),
+            "progress": None if case not in progress else tuple(progress[case]),
+        }
+        for case in range(cases)
+    ]
+
+
+async def apply_in_one_batch(sessions: SessionFactory, batch: list[Delivery]) -> None:
+    async with sessions() as session, session.begin():
+        await apply_case_events(session, batch, topic=TOPIC)
+
+
+async def apply_one_at_a_time(sessions: SessionFactory, batch: list[Delivery]) -> None:
+    for delivery in batch:
+        async with sessions() as session, session.begin():
+            await apply_case_events(session, [delivery], topic=TOPIC)
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_a_batch_leaves_what_one_at_a_time_leaves(engine: AsyncEngine, seed: int) -> None:
+    rng = random.Random(seed)
+    history = random_history(rng, cases=12)
+    sessions = create_session_factory(engine)
+    batched = [uuid.uuid4() for _ in range(12)]
+    single = [uuid.uuid4() for _ in range(12)]
+
+    # The batched run in two polls, split at a random point, as a consumer may see it.
+    split = rng.randint(0, len(history))
+    await apply_in_one_batch(sessions, deliveries(history[:split], batched))
+    await apply_in_one_batch(sessions, deliveries(history[split:], batched))
+    await apply_one_at_a_time(sessions, deliveries(history, single))
+
+    expected = expected_outcome(history, 12)
+    assert await outcome(engine, single) == expected
+    assert await outcome(engine, batched) == expected
+
+
+async def test_a_version_evaluated_before_is_neither_stored_nor_announced_again(engine: AsyncEngine) -> None:
+    """A repeat of an applied event that got past the inbox (a new event id for the same version) changes
+    nothing: one recommendation, one announcement."""
+    sessions = create_session_factory(engine)
+    case_id = uuid.uuid4()
+    event = deliveries([(0, EventType.case_submitted, 1)], [case_id])
+    again = deliveries([(0, EventType.case_submitted, 1)], [case_id])
+    await apply_in_one_batch(sessions, event)
+    await apply_in_one_batch(sessions, again + again)
+    [result] = await outcome(engine, [case_id])
+    assert result == {
+        "announced": [(EventType.recommendation_issued.value, 1)],
+        "stored": [1],
+        "progress": (1, False),
+    }
+
+
+async def test_a_poison_event_fails_the_whole_batch_and_leaves_nothing(engine: AsyncEngine) -> None:
+    """The consumer then applies the records one at a time and dead-letters only the poison one
+    (tests/integration/test_consumer_batches.py); here: the batch itself commits nothing."""
+    sessions = create_session_factory(engine)
+    good, bad = uuid.uuid4(), uuid.uuid4()
+    batch = deliveries([(0, EventType.case_submitted, 1)], [good])
+    broken = dict(a_case())
+    broken["lesions"] = "not a list"
+    batch.append(
+        Delivery(
+            EventEnvelope(event_type=EventType.case_submitted, case_id=bad, case_version=1, payload=broken),
+            otel_context.get_current(),
+        )
+    )
+    with pytest.raises(Exception) as raised:
+        await apply_in_one_batch(sessions, batch)
+    assert raised.type.__name__ == "ValidationError" or raised.type is PoisonEventError
+    assert await outcome(engine, [good, bad]) == [
+        {"announced": [], "stored": [], "progress": None},
+        {"announced": [], "stored": [], "progress": None},
+    ]
