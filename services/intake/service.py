@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.intake.adapters.case_writes import save_submission
 from services.intake.adapters.tables import CaseRecord, CaseVersionRecord, IdempotencyRecord, outbox
 from services.intake.case_view import (
     CaseView,
@@ -21,6 +22,7 @@ from services.intake.case_view import (
 )
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType, Topic
+from shared.db.driver import driver_connection
 from shared.kafka.outbox import add_to_outbox
 from shared.metrics import SUBMISSION_TO_BOOKING
 
@@ -37,10 +39,6 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def content_hash(document: Any) -> str:
-    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
 async def _publish(session: AsyncSession, topic: str, envelope: EventEnvelope) -> None:
     await add_to_outbox(session, outbox, topic, envelope)
 
@@ -50,44 +48,38 @@ async def submit_case(
 ) -> tuple[SubmissionReceipt, bool]:
     """Returns the receipt and whether anything changed (new case or new version)."""
     content = submission.model_dump(mode="json")
-    digest = content_hash(content)
-    case = (
-        await session.exec(
-            select(CaseRecord)
-            .where(CaseRecord.client == client, CaseRecord.external_id == submission.external_id)
-            .with_for_update()
-        )
-    ).first()
-    if case is not None and case.content_hash == digest:
+    content_json = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    changed = await save_submission(
+        await driver_connection(session),
+        client=client,
+        external_id=submission.external_id,
+        content_json=content_json.decode(),
+        content_hash=hashlib.sha256(content_json).hexdigest(),
+    )
+    if changed is None:  # identical resubmission
+        case = (
+            await session.exec(
+                select(CaseRecord).where(
+                    CaseRecord.client == client, CaseRecord.external_id == submission.external_id
+                )
+            )
+        ).one()
         return SubmissionReceipt(
             case_id=case.case_id, case_version=case.version, status=pipeline_status(case)
         ), False
 
-    if case is None:
-        case = CaseRecord(
-            client=client, external_id=submission.external_id, content=content, content_hash=digest
-        )
-        event_type = EventType.case_submitted
-        session.add(case)
-    else:
-        case.version += 1
-        case.content = content
-        case.content_hash = digest
-        case.withdrawn_at = None  # a changed resubmission re-opens a withdrawn referral
-        case.updated_at = datetime.now(UTC)
-        event_type = EventType.case_updated
-    await session.flush()
-    session.add(CaseVersionRecord(case_id=case.case_id, version=case.version, content=content))
+    case_id, version = changed
     await _publish(
         session,
         topic,
         EventEnvelope(
-            event_type=event_type, case_id=case.case_id, case_version=case.version, payload=content
+            event_type=EventType.case_submitted if version == 1 else EventType.case_updated,
+            case_id=case_id,
+            case_version=version,
+            payload=content,
         ),
     )
-    return SubmissionReceipt(
-        case_id=case.case_id, case_version=case.version, status=PipelineStatus.received
-    ), True
+    return SubmissionReceipt(case_id=case_id, case_version=version, status=PipelineStatus.received), True
 
 
 async def replay_idempotent(

@@ -7,10 +7,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.limits import BodySizeLimit
 from shared.http.problems import install_problem_handlers
@@ -27,6 +28,36 @@ HTTP_LATENCY = Histogram(
 )
 
 
+class RequestMetrics:
+    """Request count and latency by route template (never the raw path, which may hold ids). Pure ASGI: the
+    decorator form (BaseHTTPMiddleware) costs an extra task and body stream per request."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self._app = app
+        self._service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets when the app raises
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_and_note_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            HTTP_LATENCY.labels(self._service, method, route).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(self._service, method, route, str(status)).inc()
+
+
 def create_app(
     *,
     service: str,
@@ -41,14 +72,7 @@ def create_app(
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, path_limits=body_limits)
 
-    @app.middleware("http")
-    async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_LATENCY.labels(service, request.method, route).observe(time.perf_counter() - started)
-        HTTP_REQUESTS.labels(service, request.method, route, str(response.status_code)).inc()
-        return response
+    app.add_middleware(RequestMetrics, service=service)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,26 @@
+"""The asyncpg connection under a SQLAlchemy session, for statements on hot paths.
+
+Each statement through SQLAlchemy costs about 0.4-0.6 ms of Python on top of the driver's 0.1-0.2 ms on this
+machine (bench/PROFILE.md); a handful of them per request is most of intake's time. Statements sent here run on
+the session's own connection, inside its transaction, with asyncpg's prepared-statement cache. JSONB parameters
+are JSON text and come back decoded (SQLAlchemy's asyncpg dialect installs those codecs on every connection).
+"""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def driver_connection(session: AsyncSession) -> Any:
+    """asyncpg.Connection of the session's current transaction (asyncpg ships no type hints).
+
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, before the first statement it executes itself; a
+    statement sent to the driver first would run in autocommit. So the transaction is begun here, the way
+    the adapter does it (tests/integration/test_driver_connection.py holds it to that: a rollback undoes
+    what was sent here)."""
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    adapted: Any = pooled.dbapi_connection
+    if adapted._transaction is None:
+        await adapted._start_transaction()
+    return pooled.driver_connection
