@@ -13,6 +13,10 @@ _UNAVAILABLE_DRIVER_ERRORS = {
     "TooManyConnectionsError",
     "SerializationError",
     "DeadlockDetectedError",
+    # Raised by the driver itself (statements sent to it directly, shared/db/driver.py): a closed connection.
+    "InterfaceError",
+    "PostgresConnectionError",
+    "ConnectionResetError",
 }
 
 
