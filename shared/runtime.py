@@ -63,7 +63,6 @@ class ServiceRuntime:
         topics: list[str],
         handlers: dict[str, Handler],
         *,
-        batch_transactions: bool = False,
         batch_handler: BatchHandler | None = None,
     ) -> EventConsumer:
         consumer = EventConsumer(
@@ -77,7 +76,6 @@ class ServiceRuntime:
             client_options=client_options(self.settings),
             batch_size=self.settings.consumer_batch_size,
             after_commit=self.relay.wake,
-            batch_transactions=batch_transactions,
             batch_handler=batch_handler,
         )
         self.consumers.append(consumer)

@@ -2,17 +2,15 @@
 
 from services.intake import service
 from shared.contracts.events import EventType
-from shared.kafka.consumer import Handler
+from shared.kafka.consumer import BatchHandler, Handler, one_at_a_time
 
-HANDLERS: dict[str, Handler] = {
-    EventType.recommendation_issued.value: service.record_recommendation,
-    **{
-        event.value: service.record_booking
-        for event in (
-            EventType.booking_confirmed,
-            EventType.booking_waitlisted,
-            EventType.booking_rescheduled,
-            EventType.booking_cancelled,
-        )
-    },
-}
+DOWNSTREAM_EVENT_TYPES = (
+    EventType.recommendation_issued,
+    EventType.booking_confirmed,
+    EventType.booking_waitlisted,
+    EventType.booking_rescheduled,
+    EventType.booking_cancelled,
+)
+BATCH_HANDLER: BatchHandler = service.record_downstream_decisions
+# The one-at-a-time handlers the consumer falls back on when a batch fails.
+HANDLERS: dict[str, Handler] = {event.value: one_at_a_time(BATCH_HANDLER) for event in DOWNSTREAM_EVENT_TYPES}

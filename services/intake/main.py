@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.intake.adapters.tables import SCHEMA, inbox, outbox
 from services.intake.api import build_router
-from services.intake.consumer import HANDLERS
+from services.intake.consumer import BATCH_HANDLER, HANDLERS
 from services.intake.service import TOPICS_CONSUMED
 from services.intake.settings import IntakeSettings
 from shared.auth import TokenTable
@@ -21,7 +21,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS, batch_transactions=True)
+    runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS, batch_handler=BATCH_HANDLER)
 
     app = create_app(
         service="intake",

@@ -1,6 +1,7 @@
 """Intake's use cases. Each runs in one transaction that writes the state change and its outbox event."""
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -10,8 +11,13 @@ from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.intake.adapters.case_writes import save_submission
-from services.intake.adapters.tables import CaseRecord, CaseVersionRecord, IdempotencyRecord, outbox
+from services.intake.adapters.case_writes import (
+    DownstreamState,
+    lock_downstream_state,
+    save_downstream_state,
+    save_submission,
+)
+from services.intake.adapters.tables import CaseRecord, IdempotencyRecord, outbox
 from services.intake.case_view import (
     CaseView,
     PipelineStatus,
@@ -23,6 +29,7 @@ from services.intake.case_view import (
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType, Topic
 from shared.db.driver import driver_connection
+from shared.kafka.consumer import Delivery
 from shared.kafka.outbox import add_to_outbox
 from shared.metrics import SUBMISSION_TO_BOOKING
 
@@ -153,35 +160,35 @@ async def get_case(session: AsyncSession, case_id: UUID) -> CaseView:
     return case_view(case)
 
 
-async def record_recommendation(session: AsyncSession, envelope: EventEnvelope) -> None:
-    case = await session.get(CaseRecord, envelope.case_id, with_for_update=True)
-    if case is None:
-        return  # not a case of this intake
-    current = case.recommendation or {}
-    if envelope.case_version >= current.get("case_version", 0):
-        case.recommendation = recommendation_summary(envelope.payload)
-        case.updated_at = datetime.now(UTC)
-
-
-async def record_booking(session: AsyncSession, envelope: EventEnvelope) -> None:
-    case = await session.get(CaseRecord, envelope.case_id, with_for_update=True)
-    if case is None:
-        return
-    current = case.booking or {}
-    # Events of one case arrive in order (keyed by case id): the newest for the newest version wins.
-    if envelope.case_version >= current.get("case_version", 0):
-        first_decision = current.get("case_version") != envelope.case_version
-        case.booking = envelope.payload
-        case.updated_at = datetime.now(UTC)
-        if first_decision and envelope.case_version == case.version:
-            await _observe_submission_to_booking(session, case, str(envelope.payload.get("status", "")))
-
-
-async def _observe_submission_to_booking(session: AsyncSession, case: CaseRecord, outcome: str) -> None:
-    version = await session.get(CaseVersionRecord, (case.case_id, case.version))
-    if version is not None and version.received_at is not None:
-        elapsed = (datetime.now(UTC) - version.received_at).total_seconds()
-        SUBMISSION_TO_BOOKING.labels(outcome).observe(max(elapsed, 0.0))
+async def record_downstream_decisions(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+    """Shows eligibility's recommendations and the scheduler's bookings on the cases, for a batch at once:
+    per case, the newest event for the newest version wins (a case's events arrive in order, keyed by id)."""
+    connection = await driver_connection(session)
+    states = await lock_downstream_state(connection, {d.envelope.case_id for d in deliveries})
+    changed: dict[UUID, DownstreamState] = {}
+    now = datetime.now(UTC)
+    for delivery in deliveries:
+        envelope = delivery.envelope
+        state = states.get(envelope.case_id)
+        if state is None:
+            continue  # not a case of this intake
+        if envelope.event_type == EventType.recommendation_issued:
+            if envelope.case_version >= (state.recommendation_version or 0):
+                state.recommendation = recommendation_summary(envelope.payload)
+                state.recommendation_version = envelope.case_version
+                changed[envelope.case_id] = state
+        elif envelope.case_version >= (state.booking_version or 0):
+            first_decision = state.booking_version != envelope.case_version
+            state.booking = envelope.payload
+            state.booking_version = envelope.case_version
+            changed[envelope.case_id] = state
+            if first_decision and envelope.case_version == state.version and state.received_at is not None:
+                elapsed = (now - state.received_at).total_seconds()
+                SUBMISSION_TO_BOOKING.labels(str(envelope.payload.get("status", ""))).observe(
+                    max(elapsed, 0.0)
+                )
+    if changed:
+        await save_downstream_state(connection, changed)
 
 
 TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value]

@@ -108,7 +108,6 @@ class EventConsumer:
         client_options: dict[str, Any],
         batch_size: int = 200,
         after_commit: Callable[[], None] | None = None,
-        batch_transactions: bool = False,
         batch_handler: BatchHandler | None = None,
     ) -> None:
         self.name = name
@@ -121,11 +120,9 @@ class EventConsumer:
         self._client_options = client_options
         self._batch_size = batch_size
         self._after_commit = after_commit
-        # One transaction per polled partition batch (a savepoint per record) instead of one per record.
-        # Only for handlers that lock nothing shared across cases: two members holding locks taken by
-        # different records of their batches could otherwise deadlock each other.
-        self._batch_transactions = batch_transactions
-        # Set-based application of a whole batch; `handlers` stay for the one-at-a-time fallback.
+        # Set-based application of a whole batch; `handlers` stay for the one-at-a-time fallback. Only for
+        # handlers that lock nothing shared across cases (each locks its batch's case rows, in id order):
+        # two members holding locks taken by different records of their batches could deadlock otherwise.
         self._batch_handler = batch_handler
         self._consumer: AIOKafkaConsumer | None = None
         self._processed_offsets: dict[TopicPartition, int] = {}
@@ -177,8 +174,6 @@ class EventConsumer:
             for tp, records in batch.items():
                 if self._batch_handler is not None:
                     await self._apply_batch(records, self._batch_handler)
-                elif self._batch_transactions and len(records) > 1:
-                    await self._process_together(records)
                 else:
                     for record in records:
                         await self._process(record)
@@ -228,37 +223,6 @@ class EventConsumer:
         parsed = await self._parse(record)
         if parsed is not None:
             await self._process_parsed(record, *parsed)
-
-    async def _process_together(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        """Applies a partition's records in one transaction, each in a savepoint with its inbox row. Anything
-        going wrong rolls the whole transaction back and the records are applied one at a time instead, by
-        the path that retries, dead-letters and backs off: nothing of the failed attempt was committed."""
-        parsed = [(record, *p) for record in records if (p := await self._parse(record)) is not None]
-        if not parsed:
-            return
-        outcomes: list[tuple[ConsumerRecord[bytes, bytes], bool]] = []
-        try:
-            async with self._sessions() as session, session.begin():
-                for record, envelope, handler in parsed:
-                    with self._span(record, envelope):
-                        async with session.begin_nested():
-                            first = await record_first_delivery(
-                                session, self._inbox, self.name, envelope.event_id
-                            )
-                            if first:
-                                await handler(session, envelope)
-                    outcomes.append((record, first))
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.info("consumer %s applies a batch one by one after %s", self.name, type(error).__name__)
-            for record, envelope, handler in parsed:
-                await self._process_parsed(record, envelope, handler)
-            return
-        self.progress.batches_applied += 1
-        for record, first in outcomes:
-            self.progress.processed += 1
-            RECORDS_CONSUMED.labels(self.name, record.topic, "applied" if first else "duplicate").inc()
 
     async def _apply_batch(
         self, records: list[ConsumerRecord[bytes, bytes]], batch_handler: BatchHandler

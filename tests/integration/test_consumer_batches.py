@@ -1,5 +1,5 @@
 """The consumer loop on the real broker and database, applying a partition's records in one transaction
-(a savepoint per record, or a set-based batch handler):
+(a set-based batch handler):
 every record applied once (inbox), duplicates dropped, a poison record dead-lettered, and the good records
 of a batch that contained it applied once by the one-by-one fallback."""
 
@@ -36,9 +36,8 @@ async def topic(infrastructure: Infrastructure) -> AsyncIterator[str]:
     await admin.close()
 
 
-@pytest.mark.parametrize("mode", ["savepoint per record", "batch handler"])
 async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered(
-    infrastructure: Infrastructure, database_url: str, topic: str, mode: str
+    infrastructure: Infrastructure, database_url: str, topic: str
 ) -> None:
     settings = ServiceSettings(
         database_url=database_url, kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers
@@ -48,11 +47,6 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
     table = f"effects_{uuid.uuid4().hex[:8]}"
     async with engine.begin() as conn:
         await conn.execute(text(f"CREATE TABLE {table} (event_id uuid NOT NULL)"))
-
-    async def handler(session: AsyncSession, envelope: EventEnvelope) -> None:
-        if envelope.payload.get("poison"):
-            raise PoisonEventError("poisoned on purpose")
-        await session.execute(text(f"INSERT INTO {table} VALUES (:id)"), {"id": envelope.event_id})
 
     async def batch_handler(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
         if any(d.envelope.payload.get("poison") for d in deliveries):
@@ -81,17 +75,12 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
         name=f"batch-{uuid.uuid4().hex[:6]}",
         topics=[topic],
         group_id=f"batch-{uuid.uuid4().hex[:6]}",
-        handlers={
-            EventType.case_updated.value: handler
-            if mode == "savepoint per record"
-            else one_at_a_time(batch_handler)
-        },
+        handlers={EventType.case_updated.value: one_at_a_time(batch_handler)},
         session_factory=sessions,
         inbox=inbox,
         producer=producer,
         client_options=client_options(settings),
-        batch_transactions=mode == "savepoint per record",
-        batch_handler=batch_handler if mode == "batch handler" else None,
+        batch_handler=batch_handler,
     )
     task = asyncio.create_task(consumer.run())
     try:

@@ -1,0 +1,104 @@
+"""Intake's set-based handler of downstream decisions on the real database: in a batch, per case, the newest
+event for the newest version wins whatever the order within the batch, and a case of another intake is
+ignored."""
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from opentelemetry import context as otel_context
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.intake import service
+from services.intake.case_view import PipelineStatus
+from shared.contracts.case import CaseSubmission
+from shared.contracts.events import EventEnvelope, EventType
+from shared.db.engine import SessionFactory, create_engine, create_session_factory
+from shared.kafka.consumer import Delivery
+from shared.settings import ServiceSettings
+from tests.support.cases import a_case
+
+pytestmark = pytest.mark.integration
+TOPIC = "downstream-test.case-events"
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    engine: AsyncEngine = create_engine(ServiceSettings(database_url=database_url))
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+async def submit(sessions: SessionFactory, case: dict[str, Any]) -> uuid.UUID:
+    async with sessions() as session, session.begin():
+        receipt, _ = await service.submit_case(
+            session, client="downstream-test", submission=CaseSubmission.model_validate(case), topic=TOPIC
+        )
+    return receipt.case_id
+
+
+def recommendation(case_id: uuid.UUID, version: int) -> EventEnvelope:
+    return EventEnvelope(
+        event_type=EventType.recommendation_issued,
+        case_id=case_id,
+        case_version=version,
+        payload={
+            "case_version": version,
+            "ruleset_version": "2026.11",
+            "evaluated_at": "2026-11-27T12:00:00+00:00",
+            "urgency": "routine",
+            "book_within_hours": 336,
+            "required_specialties": ["radiation_oncology"],
+            "therapies": [{"code": "ANALGESIA_NONOPIOID", "status": "recommended"}],
+        },
+    )
+
+
+def booking(case_id: uuid.UUID, version: int, status: str) -> EventEnvelope:
+    event_type = EventType.booking_confirmed if status == "confirmed" else EventType.booking_waitlisted
+    return EventEnvelope(
+        event_type=event_type,
+        case_id=case_id,
+        case_version=version,
+        payload={"case_version": version, "status": status},
+    )
+
+
+async def apply(sessions: SessionFactory, envelopes: list[EventEnvelope]) -> None:
+    async with sessions() as session, session.begin():
+        await service.record_downstream_decisions(
+            session, [Delivery(envelope, otel_context.get_current()) for envelope in envelopes]
+        )
+
+
+async def test_the_newest_decision_for_the_newest_version_wins_in_a_batch(sessions: SessionFactory) -> None:
+    case = a_case()
+    case_id = await submit(sessions, case)
+    await submit(sessions, {**case, "visceral_metastases": True})  # version 2
+    other_intakes_case = uuid.uuid4()
+
+    await apply(
+        sessions,
+        [
+            recommendation(case_id, 1),
+            booking(case_id, 1, "waitlisted"),
+            recommendation(case_id, 2),
+            booking(case_id, 2, "confirmed"),
+            recommendation(case_id, 1),  # stale: must not replace version 2's
+            booking(other_intakes_case, 1, "confirmed"),
+        ],
+    )
+    async with sessions() as session:
+        view = await service.get_case(session, case_id)
+    assert view.case_version == 2
+    assert view.recommendation is not None and view.recommendation["case_version"] == 2
+    assert view.booking == {"case_version": 2, "status": "confirmed"}
+    assert view.status == PipelineStatus.booked
+
+    await apply(sessions, [booking(case_id, 1, "waitlisted")])  # a late event of the older version
+    async with sessions() as session:
+        assert (await service.get_case(session, case_id)).booking == {
+            "case_version": 2,
+            "status": "confirmed",
+        }
