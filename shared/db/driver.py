@@ -8,17 +8,18 @@ are JSON text and come back decoded (SQLAlchemy's asyncpg dialect installs those
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
-async def driver_connection(session: AsyncSession) -> Any:
-    """asyncpg.Connection of the session's current transaction (asyncpg ships no type hints).
+async def driver_connection(source: AsyncSession | AsyncConnection) -> Any:
+    """asyncpg.Connection of the session's (or connection's) current transaction (asyncpg ships no type
+    hints).
 
     SQLAlchemy's asyncpg adapter sends BEGIN lazily, before the first statement it executes itself; a
     statement sent to the driver first would run in autocommit. So the transaction is begun here, the way
     the adapter does it (tests/integration/test_driver_connection.py holds it to that: a rollback undoes
     what was sent here)."""
-    connection = await session.connection()
+    connection = await source.connection() if isinstance(source, AsyncSession) else source
     pooled = await connection.get_raw_connection()
     adapted: Any = pooled.dbapi_connection
     if adapted._transaction is None:

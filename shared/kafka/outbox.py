@@ -35,7 +35,6 @@ from sqlalchemy import (
     func,
     select,
     text,
-    update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -130,6 +129,19 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._lock_key = f"outbox:{table.schema}"
+        # One round trip takes the leader's lock (held to the end of the transaction) and claims the oldest
+        # pending rows; a relay that is not the leader gets none. The lock is in a CTE (a volatile function
+        # there is evaluated once, and never inlined) so that it is taken once, not per row.
+        self._claim = f"""
+            WITH leader AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS is_leader)
+            SELECT o.id, o.topic, o.key, o.event_type, o.value, o.trace_headers
+            FROM {table.fullname} o, leader
+            WHERE leader.is_leader AND o.published_at IS NULL
+            ORDER BY o.id
+            LIMIT $2
+            FOR UPDATE OF o SKIP LOCKED
+        """
+        self._mark_sent = f"UPDATE {table.fullname} SET published_at = now() WHERE id = ANY($1::bigint[])"
         self.published_total = 0
 
     def wake(self) -> None:
@@ -154,25 +166,14 @@ class OutboxRelay:
                 self._wake.clear()
 
     async def publish_pending(self) -> int:
-        t = self._table
         async with self._engine.begin() as conn:
-            leader = await conn.scalar(select(func.pg_try_advisory_xact_lock(func.hashtext(self._lock_key))))
-            if not leader:
-                return 0
-            rows = (
-                await conn.execute(
-                    select(t.c.id, t.c.topic, t.c.key, t.c.event_type, t.c.value, t.c.trace_headers)
-                    .where(t.c.published_at.is_(None))
-                    .order_by(t.c.id)
-                    .limit(self._batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            connection = await driver_connection(conn)
+            rows = await connection.fetch(self._claim, self._lock_key, self._batch_size)
             if not rows:
-                return 0
+                return 0  # nothing pending, or another relay is the leader
             # Broker away: hand nothing to the producer, whose expired batches could be delivered in part.
-            await self._broker_answers({row.topic for row in rows})
-            deliveries = {row.id: await self._send(row) for row in rows}
+            await self._broker_answers({row["topic"] for row in rows})
+            deliveries = {row["id"]: await self._send(row) for row in rows}
             await asyncio.wait(deliveries.values(), timeout=PUBLISH_TIMEOUT_SECONDS)
             delivered = [
                 row_id
@@ -180,7 +181,7 @@ class OutboxRelay:
                 if future.done() and not future.cancelled() and future.exception() is None
             ]
             if delivered:
-                await conn.execute(update(t).where(t.c.id.in_(delivered)).values(published_at=func.now()))
+                await connection.execute(self._mark_sent, delivered)
         self.published_total += len(delivered)
         EVENTS_PUBLISHED.inc(len(delivered))
         if len(delivered) < len(rows):
@@ -199,24 +200,25 @@ class OutboxRelay:
 
     async def _send(self, row: Any) -> "asyncio.Future[Any]":
         # The producer span continues the trace of the request that wrote the row.
+        topic, key, event_type = row["topic"], row["key"], row["event_type"]
         with (
-            attached(context_from_headers(row.trace_headers)),
+            attached(context_from_headers(row["trace_headers"])),
             tracer.start_as_current_span(
-                f"{row.topic} publish",
+                f"{topic} publish",
                 kind=SpanKind.PRODUCER,
                 attributes={
                     "messaging.system": "kafka",
                     "messaging.operation.type": "publish",
-                    "messaging.destination.name": row.topic,
-                    "messaging.kafka.message.key": row.key,
-                    "event.type": row.event_type,
+                    "messaging.destination.name": topic,
+                    "messaging.kafka.message.key": key,
+                    "event.type": event_type,
                 },
             ),
         ):
             headers = [(k, v.encode()) for k, v in current_trace_headers().items()]
-            headers.append(("event_type", row.event_type.encode()))
+            headers.append(("event_type", event_type.encode()))
             future: asyncio.Future[Any] = await self._producer.send(
-                row.topic, value=row.value.encode(), key=row.key.encode(), headers=headers
+                topic, value=row["value"].encode(), key=key.encode(), headers=headers
             )
             return future
 
