@@ -3,10 +3,12 @@
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import Column, DateTime, MetaData, Table, Text, bindparam, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy import Column, DateTime, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db.driver import driver_connection
 
 
 def inbox_table(metadata: MetaData, schema: str) -> Table:
@@ -34,12 +36,13 @@ async def record_first_delivery(session: AsyncSession, table: Table, consumer: s
 async def record_first_deliveries(
     session: AsyncSession, table: Table, consumer: str, event_ids: Sequence[UUID]
 ) -> set[UUID]:
-    """The ids among `event_ids` this consumer sees for the first time, in one statement."""
-    ids = bindparam("event_ids", list(dict.fromkeys(event_ids)), type_=ARRAY(PG_UUID(as_uuid=True)))
-    result = await session.execute(
-        insert(table)
-        .from_select(["consumer", "event_id"], select(literal(consumer, Text), func.unnest(ids)))
-        .on_conflict_do_nothing()
-        .returning(table.c.event_id)
+    """The ids among `event_ids` this consumer sees for the first time, in one statement (on the driver: it
+    runs for every polled batch)."""
+    connection = await driver_connection(session)
+    rows = await connection.fetch(
+        f"INSERT INTO {table.fullname} (consumer, event_id) SELECT $1, unnest($2::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        list(dict.fromkeys(event_ids)),
     )
-    return {row[0] for row in result}
+    return {row["event_id"] for row in rows}
