@@ -5,15 +5,15 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import case, delete, func, text
-from sqlalchemy.dialects.postgresql import Range
+from sqlalchemy import case, delete, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scheduler.adapters import booking_writes
 from services.scheduler.adapters.calendar_cache import CalendarSource, DatabaseCalendars
 from services.scheduler.adapters.calendars import load_calendars
 from services.scheduler.adapters.tables import (
@@ -38,6 +38,7 @@ from shared.contracts.booking import Booking, BookingStatus, Participant
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Recommendation
+from shared.db.driver import driver_connection
 from shared.kafka.outbox import add_to_outbox
 
 # An emergency never waits on a full panel: at least these meet within 24 h (issue: emergency cases).
@@ -70,22 +71,30 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-async def booking_view(session: AsyncSession, booking: BookingRecord) -> Booking:
-    rows = (
-        await session.execute(
-            select(
-                col(BookingParticipantRecord.clinician_id),
-                col(ClinicianRecord.name),
-                col(BookingParticipantRecord.specialty),
+async def booking_view(
+    session: AsyncSession, booking: BookingRecord, participants: list[Participant] | None = None
+) -> Booking:
+    """The booking as the API and events show it. `participants`, when given, are its active participants
+    ordered by specialty, as the caller just wrote them; otherwise they are read from the database."""
+    if participants is None:
+        rows = (
+            await session.execute(
+                select(
+                    col(BookingParticipantRecord.clinician_id),
+                    col(ClinicianRecord.name),
+                    col(BookingParticipantRecord.specialty),
+                )
+                .join(ClinicianRecord, col(ClinicianRecord.id) == col(BookingParticipantRecord.clinician_id))
+                .where(
+                    col(BookingParticipantRecord.booking_id) == booking.booking_id,
+                    col(BookingParticipantRecord.active),
+                )
+                .order_by(col(BookingParticipantRecord.specialty))
             )
-            .join(ClinicianRecord, col(ClinicianRecord.id) == col(BookingParticipantRecord.clinician_id))
-            .where(
-                col(BookingParticipantRecord.booking_id) == booking.booking_id,
-                col(BookingParticipantRecord.active),
-            )
-            .order_by(col(BookingParticipantRecord.specialty))
-        )
-    ).all()
+        ).all()
+        participants = [
+            Participant(clinician_id=cid, name=name, specialty=Specialty(spec)) for cid, name, spec in rows
+        ]
     return Booking(
         booking_id=booking.booking_id,
         case_id=booking.case_id,
@@ -95,9 +104,7 @@ async def booking_view(session: AsyncSession, booking: BookingRecord) -> Booking
         end=booking.end,
         urgency=Urgency(booking.urgency),
         deadline=booking.deadline,
-        participants=[
-            Participant(clinician_id=cid, name=name, specialty=Specialty(spec)) for cid, name, spec in rows
-        ],
+        participants=participants,
         missing_specialties=[Specialty(s) for s in booking.missing_specialties],
         partial=booking.partial,
         reason=booking.reason,
@@ -105,9 +112,13 @@ async def booking_view(session: AsyncSession, booking: BookingRecord) -> Booking
 
 
 async def announce(
-    session: AsyncSession, policy: BookingPolicy, event: EventType, booking: BookingRecord
+    session: AsyncSession,
+    policy: BookingPolicy,
+    event: EventType,
+    booking: BookingRecord,
+    participants: list[Participant] | None = None,
 ) -> None:
-    view = await booking_view(session, booking)
+    view = await booking_view(session, booking, participants)
     await add_to_outbox(
         session,
         outbox,
@@ -155,83 +166,62 @@ async def _still_fits(
     return booking.end <= deadline and required <= await _participant_specialties(session, booking)
 
 
-# SQLSTATEs of a lost race for a clinician: the exclusion constraint (23P01), or the deadlock that two
-# concurrent conflicting inserts into an exclusion constraint can run into (40P01: PostgreSQL aborts one).
-LOST_RACE = frozenset({"23P01", "40P01"})
-# First key of the transaction-scoped advisory locks taken on clinicians before booking them.
-CLINICIAN_LOCK_CLASS = 0x5C4ED
-
-
 class SlotTaken(StrEnum):
     taken = "taken"
     lost_race = "lost_race"  # another booking has one of the clinicians then
     unavailable = "unavailable"  # a clinician is no longer active, or no longer has a window for it
 
 
-async def _still_available(session: AsyncSession, choice: SlotChoice) -> bool:
-    """In the database, now: every participant active (row share-locked until commit, so that a coordinator
-    deactivating them waits for this booking and then moves it) and covered by windows for the whole slot."""
-    ids = sorted(person.clinician_id for person in choice.participants)
-    active = (
-        await session.execute(
-            text("SELECT id FROM scheduler.clinicians WHERE id = ANY(:ids) AND active FOR SHARE"),
-            {"ids": ids},
-        )
-    ).all()
-    if len(active) != len(ids):
-        return False
-    # A new statement, so it sees what a coordinator committed while this one waited for the row lock.
-    # Windows of one clinician never overlap (the API refuses it), so their overlaps with the slot add up.
-    covered = (
-        await session.execute(
-            text(
-                """SELECT clinician_id, sum(least("end", :end) - greatest(start, :start)) AS covered
-                   FROM scheduler.availability_windows
-                   WHERE clinician_id = ANY(:ids) AND start < :end AND "end" > :start
-                   GROUP BY clinician_id"""
-            ),
-            {"ids": ids, "start": choice.start, "end": choice.end},
-        )
-    ).all()
-    needed = choice.end - choice.start
-    return len(covered) == len(ids) and all(row.covered >= needed for row in covered)
+def _booking_columns(booking: BookingRecord) -> dict[str, Any]:
+    return {
+        "case_id": booking.case_id,
+        "case_version": booking.case_version,
+        "status": booking.status,
+        "urgency": booking.urgency,
+        "deadline": booking.deadline,
+        "required_specialties": booking.required_specialties,
+        "missing_specialties": booking.missing_specialties,
+        "partial": booking.partial,
+        "reason": booking.reason,
+        "updated_at": booking.updated_at,
+    }
 
 
 async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotChoice) -> SlotTaken:
     """Adds the choice's participants to the booking, in a savepoint, once the database confirms they are
-    available (see `_still_available`) and free (the exclusion constraint).
+    active, available for the whole slot, and free (see `booking_writes.take_participants`)."""
+    taken, _ = await _take_slot(session, booking, choice, insert_booking=False)
+    return taken
 
-    The clinicians are first locked in ascending id order (advisory, until commit): two bookings that want
-    the same clinician then queue instead of deadlocking inside the exclusion constraint's check, and the
-    second one sees the first one's committed booking and loses cleanly.
-    """
+
+async def _take_slot(
+    session: AsyncSession, booking: BookingRecord, choice: SlotChoice, *, insert_booking: bool
+) -> tuple[SlotTaken, list[Participant]]:
+    """`take_slot`, also returning the participants booked (names as the database has them, by specialty).
+
+    With `insert_booking`, the booking is not in the database yet and is written, as it stands, with its
+    participants (all or nothing)."""
+    await session.flush()  # what the session holds back goes first, as before any savepoint
     try:
-        async with session.begin_nested():
-            # One round trip; unnest yields the sorted ids in order, so the locks are taken in that order.
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(:lock_class, id) FROM unnest(CAST(:ids AS int[])) AS id"),
-                {
-                    "lock_class": CLINICIAN_LOCK_CLASS,
-                    "ids": sorted(person.clinician_id for person in choice.participants),
-                },
-            )
-            if not await _still_available(session, choice):
-                return SlotTaken.unavailable
-            for person in choice.participants:
-                session.add(
-                    BookingParticipantRecord(
-                        booking_id=booking.booking_id,
-                        clinician_id=person.clinician_id,
-                        specialty=person.specialty.value,
-                        during=Range(choice.start, choice.end),
-                    )
-                )
-            await session.flush()
-    except DBAPIError as error:
-        if getattr(error.orig, "sqlstate", None) in LOST_RACE:
-            return SlotTaken.lost_race
-        raise
-    return SlotTaken.taken
+        names = await booking_writes.take_participants(
+            await driver_connection(session),
+            booking.booking_id,
+            [(person.clinician_id, person.specialty.value) for person in choice.participants],
+            choice.start,
+            choice.end,
+            new_booking=_booking_columns(booking) if insert_booking else None,
+        )
+    except booking_writes.LostRaceError:
+        return SlotTaken.lost_race, []
+    if names is None:
+        return SlotTaken.unavailable, []
+    participants = [
+        Participant(
+            clinician_id=person.clinician_id, name=names[person.clinician_id], specialty=person.specialty
+        )
+        for person in choice.participants
+    ]
+    return SlotTaken.taken, participants
 
 
 # Calendars are loaded for this horizon first; only when it holds no slot, up to the deadline. Most cases
@@ -245,6 +235,7 @@ async def _earliest_full_panel(
     not_before: datetime,
     deadline: datetime,
     policy: BookingPolicy,
+    calendar_version: int | None,
 ) -> tuple[SlotChoice | None, list[ClinicianCalendar]]:
     """The earliest full-panel slot, and the calendars it was searched in: up to the deadline when it
     returns None. Exact: a search cut at a horizon finds every slot that ends by the horizon."""
@@ -254,7 +245,9 @@ async def _earliest_full_panel(
     choice: SlotChoice | None = None
     calendars: list[ClinicianCalendar] = []
     for until in horizons:
-        calendars = await policy.calendars.calendars(session, required, since=not_before, until=until)
+        calendars = await policy.calendars.calendars(
+            session, required, since=not_before, until=until, version=calendar_version
+        )
         choice = find_earliest_slot(
             calendars, required, not_before=not_before, deadline=until, duration=policy.duration
         )
@@ -263,14 +256,39 @@ async def _earliest_full_panel(
     return choice, calendars
 
 
-async def place(session: AsyncSession, booking: BookingRecord, policy: BookingPolicy, now: datetime) -> None:
+def _confirm(booking: BookingRecord, choice: SlotChoice, missing: list[Specialty], now: datetime) -> None:
+    booking.status = BookingStatus.confirmed.value
+    booking.start, booking.end = choice.start, choice.end
+    booking.partial = bool(missing)
+    booking.missing_specialties = [s.value for s in missing]
+    booking.reason = (
+        f"emergency booked without a full panel; missing: {', '.join(s.value for s in missing)}"
+        if missing
+        else None
+    )
+    booking.updated_at = now
+
+
+async def place(
+    session: AsyncSession,
+    booking: BookingRecord,
+    policy: BookingPolicy,
+    now: datetime,
+    *,
+    insert_booking: bool = False,
+    calendar_version: int | None = None,
+) -> list[Participant] | None:
     """Finds the earliest slot for the booking's specialties before its deadline and takes it, or puts the
-    booking on the worklist with what was lacking. Losing a race for a clinician re-runs the search."""
+    booking on the worklist with what was lacking. Losing a race for a clinician re-runs the search.
+
+    Returns the participants when confirmed. With `insert_booking` the booking is not in the database yet:
+    when confirmed it was written with its participants; when waitlisted the caller writes it.
+    `calendar_version`: see `CalendarSource.calendars`."""
     required = [Specialty(s) for s in booking.required_specialties]
     not_before = policy.earliest_start(booking.urgency, now)
     for _ in range(MAX_PLACEMENT_ATTEMPTS):
         choice, calendars = await _earliest_full_panel(
-            session, required, not_before, booking.deadline, policy
+            session, required, not_before, booking.deadline, policy, calendar_version
         )
         missing: list[Specialty] = []
         if choice is None and booking.urgency == Urgency.emergency.value:
@@ -303,22 +321,16 @@ async def place(session: AsyncSession, booking: BookingRecord, policy: BookingPo
                 else NO_COMMON_SLOT_REASON
             )
             booking.updated_at = now
-            return
-        if await take_slot(session, booking, choice) != SlotTaken.taken:
+            return None
+        if insert_booking:
+            _confirm(booking, choice, missing, now)  # the row is written as it will stand
+        taken, participants = await _take_slot(session, booking, choice, insert_booking=insert_booking)
+        if taken != SlotTaken.taken:
             policy.calendars.stale()
             continue  # another booking took a clinician first, or the calendar moved: search again
         policy.calendars.taken(session, choice)
-        booking.status = BookingStatus.confirmed.value
-        booking.start, booking.end = choice.start, choice.end
-        booking.partial = bool(missing)
-        booking.missing_specialties = [s.value for s in missing]
-        booking.reason = (
-            f"emergency booked without a full panel; missing: {', '.join(s.value for s in missing)}"
-            if missing
-            else None
-        )
-        booking.updated_at = now
-        return
+        _confirm(booking, choice, missing, now)
+        return participants
     raise RuntimeError("could not place the booking after repeated conflicts")  # retried by the consumer
 
 
@@ -328,7 +340,12 @@ async def _lock_case(session: AsyncSession, case_id: UUID) -> CaseState:
     await session.execute(
         pg_insert(CaseState).values(case_id=case_id, latest_version=0).on_conflict_do_nothing()
     )
-    state = (
+    return await _locked_case(session, case_id)
+
+
+async def _locked_case(session: AsyncSession, case_id: UUID) -> CaseState:
+    """The state row of a case that has one, locked."""
+    return (
         await session.exec(
             select(CaseState)
             .where(col(CaseState.case_id) == case_id)
@@ -336,20 +353,25 @@ async def _lock_case(session: AsyncSession, case_id: UUID) -> CaseState:
             .execution_options(populate_existing=True)
         )
     ).one()
-    return state
 
 
 async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
     recommendation = Recommendation.model_validate(envelope.payload)
     now = now_utc()
-    state = await _lock_case(session, envelope.case_id)
-    if state.withdrawn_at is not None or envelope.case_version < state.latest_version:
-        return
-    state.latest_version = envelope.case_version
+    # A case seen for the first time has no booking (one is only ever made here, after the state row).
+    booking: BookingRecord | None = None
+    started, calendar_version = await booking_writes.start_case(
+        await driver_connection(session), envelope.case_id, envelope.case_version
+    )
+    if not started:
+        state = await _locked_case(session, envelope.case_id)
+        if state.withdrawn_at is not None or envelope.case_version < state.latest_version:
+            return
+        state.latest_version = envelope.case_version
+        booking = await _open_booking(session, envelope.case_id)
 
     deadline = recommendation.evaluated_at + timedelta(hours=recommendation.book_within_hours)
     required = sorted({s.value for s in recommendation.required_specialties})
-    booking = await _open_booking(session, envelope.case_id)
     was_confirmed = booking is not None and booking.status == BookingStatus.confirmed.value
     if booking is not None and await _still_fits(session, booking, set(required), deadline):
         # Same or fewer specialties: the slot stays; clinicians no longer needed are freed.
@@ -368,6 +390,7 @@ async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, po
         await announce(session, policy, EventType.booking_confirmed, booking)
         return
     if booking is None:
+        # Not added to the session: written once, as placed (with its participants when confirmed).
         booking = BookingRecord(
             case_id=envelope.case_id,
             case_version=envelope.case_version,
@@ -377,21 +400,27 @@ async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, po
             required_specialties=required,
             missing_specialties=[],
         )
-        session.add(booking)
-        await session.flush()
+        participants = await place(
+            session, booking, policy, now, insert_booking=True, calendar_version=calendar_version
+        )
+        if participants is None:
+            await booking_writes.insert_booking(
+                await driver_connection(session), booking.booking_id, _booking_columns(booking)
+            )
     else:
         await release_participants(session, booking)
         booking.case_version = envelope.case_version
         booking.urgency = recommendation.urgency.value
         booking.deadline = deadline
         booking.required_specialties = required
-    await place(session, booking, policy, now)
-    await session.flush()
+        participants = await place(session, booking, policy, now)
+        await session.flush()
     if booking.status == BookingStatus.confirmed.value:
         event = EventType.booking_rescheduled if was_confirmed else EventType.booking_confirmed
     else:
         event = EventType.booking_waitlisted
-    await announce(session, policy, event, booking)
+    # Waitlisted, it has none: never booked, or released above.
+    await announce(session, policy, event, booking, participants or [])
 
 
 async def cancel_for_withdrawal(
@@ -454,10 +483,10 @@ async def retry_waitlisted(session: AsyncSession, booking_id: UUID, policy: Book
     now = now_utc()
     if booking.deadline <= now:
         return False
-    await place(session, booking, policy, now)
+    participants = await place(session, booking, policy, now)
     await session.flush()
     if booking.status == BookingStatus.confirmed.value:
-        await announce(session, policy, EventType.booking_confirmed, booking)
+        await announce(session, policy, EventType.booking_confirmed, booking, participants)
         return True
     return False
 
@@ -471,7 +500,7 @@ async def move_booking(
     announced, so that a booking is never lost silently. Returns the event announced.
     """
     await release_participants(session, booking)
-    await place(session, booking, policy, now)
+    participants = await place(session, booking, policy, now)
     booking.reason = f"{reason}; {booking.reason}" if booking.reason else reason
     await session.flush()
     event = (
@@ -479,7 +508,7 @@ async def move_booking(
         if booking.status == BookingStatus.confirmed.value
         else EventType.booking_waitlisted
     )
-    await announce(session, policy, event, booking)
+    await announce(session, policy, event, booking, participants or [])  # released above when waitlisted
     return event
 
 

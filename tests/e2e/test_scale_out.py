@@ -8,7 +8,7 @@ pipeline. It shows
 - the throughput of each round, reported (printed, `-s` shows it), not asserted: timing belongs to
   benchmarks, and two cores shared by nine processes say little about a cluster. (Seen here: the scheduler's
   rounds do not speed up with instances, as every case competes for the same earliest slots of the same
-  clinicians, whose bookings the scheduler serialises with advisory locks.)"""
+  clinicians, whose bookings the scheduler serialises with row locks on the clinicians.)"""
 
 import asyncio
 import time

@@ -49,7 +49,9 @@ async def test_a_rollback_undoes_what_was_sent_to_the_driver(
     assert await count(engine, table) == 0
 
 
-async def test_a_commit_keeps_it_and_the_session_sees_it_before(engine_and_table: tuple[AsyncEngine, str]) -> None:
+async def test_a_commit_keeps_it_and_the_session_sees_it_before(
+    engine_and_table: tuple[AsyncEngine, str],
+) -> None:
     engine, table = engine_and_table
     sessions = create_session_factory(engine)
     async with sessions() as session, session.begin():

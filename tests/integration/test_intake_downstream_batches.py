@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from opentelemetry import context as otel_context
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import service
@@ -27,6 +28,9 @@ TOPIC = "downstream-test.case-events"
 async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
     engine: AsyncEngine = create_engine(ServiceSettings(database_url=database_url))
     yield create_session_factory(engine)
+    # The submissions' events must not wait in the shared outbox for another test's relay to publish.
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM intake.outbox WHERE topic = :topic"), {"topic": TOPIC})
     await engine.dispose()
 
 

@@ -23,11 +23,23 @@ from services.scheduler.adapters.calendars import load_calendars
 from services.scheduler.domain import ClinicianCalendar, Interval, SlotChoice
 from shared.contracts.codes import Specialty
 
+# The database's calendar version, as a scalar subquery: callers may read it with a statement they send
+# anyway and hand it to `calendars`, which then skips its own query.
+CALENDAR_VERSION = "(SELECT n FROM scheduler.calendar_version WHERE id = 1)"
+
 
 class CalendarSource(Protocol):
     async def calendars(
-        self, session: AsyncSession, required: Collection[Specialty], *, since: datetime, until: datetime
-    ) -> list[ClinicianCalendar]: ...
+        self,
+        session: AsyncSession,
+        required: Collection[Specialty],
+        *,
+        since: datetime,
+        until: datetime,
+        version: int | None = None,
+    ) -> list[ClinicianCalendar]:
+        """The calendars of the active clinicians of `required`; `version` is `CALENDAR_VERSION` as this
+        transaction read it before, when it did."""
 
     def taken(self, session: AsyncSession, choice: SlotChoice) -> None:
         """A slot was taken in this session's transaction (applies once it commits)."""
@@ -38,7 +50,13 @@ class CalendarSource(Protocol):
 
 class DatabaseCalendars:
     async def calendars(
-        self, session: AsyncSession, required: Collection[Specialty], *, since: datetime, until: datetime
+        self,
+        session: AsyncSession,
+        required: Collection[Specialty],
+        *,
+        since: datetime,
+        until: datetime,
+        version: int | None = None,
     ) -> list[ClinicianCalendar]:
         return await load_calendars(session, required, since=since, until=until)
 
@@ -47,6 +65,9 @@ class DatabaseCalendars:
 
     def stale(self) -> None:
         pass
+
+
+_READ_VERSION = text(f"SELECT {CALENDAR_VERSION}")
 
 
 class CachedCalendars:
@@ -64,9 +85,16 @@ class CachedCalendars:
         self.reloads = 0
 
     async def calendars(
-        self, session: AsyncSession, required: Collection[Specialty], *, since: datetime, until: datetime
+        self,
+        session: AsyncSession,
+        required: Collection[Specialty],
+        *,
+        since: datetime,
+        until: datetime,
+        version: int | None = None,
     ) -> list[ClinicianCalendar]:
-        version = await session.scalar(text("SELECT n FROM scheduler.calendar_version WHERE id = 1"))
+        if version is None:
+            version = await session.scalar(_READ_VERSION)
         if (
             self._stale
             or version != self._version

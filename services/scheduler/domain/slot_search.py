@@ -10,9 +10,11 @@ continuous interval; windows across midnight are ordinary intervals) and overlap
 How the search avoids walking the horizon tick by tick:
 
 1. Every datetime is converted once to integer microseconds since the epoch.
-2. Per clinician: merge the windows, clip them to `[not_before, deadline)`, subtract the merged busy
-   intervals. Each remaining free interval `[a, b)` can host a slot at every grid start `s` with `a <= s` and
-   `s + duration <= b`, i.e. the range of grid indices `[ceil(a / 15 min), floor((b - duration) / 15 min)]`.
+2. Per clinician: merge the windows, subtract the merged busy intervals. Each remaining free interval
+   `[a, b)` can host a slot at every grid start `s` with `a <= s` and `s + duration <= b`, i.e. the range of
+   grid indices `[ceil(a / 15 min), floor((b - duration) / 15 min)]`. A calendar searched again (the
+   scheduler keeps its calendars in memory) remembers these ranges over all its windows, per duration, and
+   later searches only cut them to their horizon.
 3. Per specialty: the union of its clinicians' grid-index ranges ("some clinician can host a slot here").
 4. Across specialties: the intersection of those unions. Its first index is the earliest slot.
 5. Only then are clinicians chosen, for that one start: per specialty, among clinicians whose ranges contain
@@ -37,8 +39,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import count
 
 from services.scheduler.domain.intervals import (
     EPOCH,
@@ -50,9 +53,13 @@ from services.scheduler.domain.intervals import (
     require_aware,
     subtract,
     to_micros,
-    union,
 )
 from shared.contracts.codes import Specialty
+
+_Starts = tuple[list[Span], list[int]]
+"""A calendar's ranges of grid indices at which it can host a slot, and the ranges' ends (for bisect)."""
+_Host = tuple["ClinicianCalendar", list[Span]]
+"""A clinician who can host a slot in a piece of the horizon, and the grid-index ranges at which."""
 
 GRID = timedelta(minutes=15)
 GRID_MICROS = GRID // timedelta(microseconds=1)
@@ -66,7 +73,13 @@ NO_COMMON_SLOT_REASON = "no common slot"
 
 @dataclass(frozen=True, slots=True)
 class ClinicianCalendar:
-    """One clinician as the slot search sees them: availability windows, busy intervals and load."""
+    """One clinician as the slot search sees them: availability windows, busy intervals and load.
+
+    Treat it as immutable (make a new one, e.g. with `dataclasses.replace`, to change it): a calendar searched
+    more than once remembers, per slot duration, the grid starts at which it can host such a slot. A caller
+    that keeps calendars across searches (the scheduler's in-memory copy) then pays for the interval
+    arithmetic once per calendar, and each search only cuts its horizon out of the result.
+    """
 
     clinician_id: int
     name: str
@@ -74,6 +87,9 @@ class ClinicianCalendar:
     windows: Sequence[Interval]
     busy: Sequence[Interval]
     bookings_next_14_days: int
+    # Per slot duration: the search that used it first, then, from a second search on, the ranges of
+    # `_calendar_starts` (see `_Board.hosts`).
+    _starts: dict[int, _Starts | int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,28 +130,23 @@ FIRST_PIECE = timedelta(days=1)
 PIECE_GROWTH = 4
 
 
-@dataclass(frozen=True, slots=True)
-class _Host:
-    """A clinician with the normalised ranges of grid indices at which they can host the whole slot."""
-
-    calendar: ClinicianCalendar
-    starts: list[Span]
-    range_los: list[int]
-
-    def can_start_at(self, index: int) -> bool:
-        position = bisect_right(self.range_los, index) - 1
-        return position >= 0 and index < self.starts[position][1]
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        return (self.calendar.bookings_next_14_days, self.calendar.clinician_id)
-
-
 class _Board:
     """One piece of the horizon. A specialty's hosts are computed on first use, so a search that is already
     decided (one specialty with no start in this piece) skips the others."""
 
-    __slots__ = ("_calendars", "_hosts", "_starts", "duration", "hi", "lo", "not_before", "until")
+    __slots__ = (
+        "_calendars",
+        "_hosts",
+        "_starts",
+        "after_last",
+        "duration",
+        "first",
+        "hi",
+        "lo",
+        "not_before",
+        "search",
+        "until",
+    )
 
     def __init__(
         self,
@@ -143,34 +154,77 @@ class _Board:
         not_before: datetime,
         until: datetime,
         duration: timedelta,
+        search: int,
     ) -> None:
         self._calendars = calendars
+        self.search = search  # which search this piece belongs to
         self.not_before, self.until = not_before, until
         self.lo, self.hi = to_micros(not_before), to_micros(until)
         self.duration = duration // _ONE_MICROSECOND
+        # The grid indices of the slots that lie inside [lo, hi): [first, after_last).
+        self.first = _ceil_div(self.lo, GRID_MICROS)
+        self.after_last = (self.hi - self.duration) // GRID_MICROS + 1
         self._hosts: dict[Specialty, list[_Host]] = {}
         self._starts: dict[Specialty, list[Span]] = {}
 
     def hosts(self, specialty: Specialty) -> list[_Host]:
-        """The clinicians of `specialty` that can host a slot somewhere in this piece."""
+        """The clinicians of `specialty` that can host a slot somewhere in this piece, with the grid-index
+        ranges at which.
+
+        In its first search a calendar is computed for each piece alone: most calendars (read from the
+        database for one search) are searched once, and their windows may reach far beyond the pieces
+        searched. From its second search on, its ranges over all its windows are remembered and cut to the
+        piece: a slot at index `i` lies inside `[lo, hi)` exactly when `first <= i < after_last`, so that
+        is what computing them from the piece's windows would give.
+        """
         hosts = self._hosts.get(specialty)
         if hosts is None:
             hosts = []
-            if self.hi - self.lo >= self.duration:
+            duration, first, after_last = self.duration, self.first, self.after_last
+            if first < after_last:
+                # Runs for every clinician of the specialty: the remembered case is inline.
                 for calendar in self._calendars[specialty]:
-                    starts = _host_starts(
-                        calendar, self.not_before, self.until, self.lo, self.hi, self.duration
-                    )
+                    remembered = calendar._starts.get(duration)
+                    if type(remembered) is not tuple:
+                        remembered = self._remembered(calendar)
+                    if remembered is None:
+                        starts = _piece_starts(
+                            calendar, self.not_before, self.until, self.lo, self.hi, duration
+                        )
+                    else:
+                        spans, ends = remembered
+                        position = bisect_right(ends, first)  # the first range that ends after `first`
+                        total = len(spans)
+                        starts = []
+                        while position < total:
+                            a, b = spans[position]
+                            if a >= after_last:
+                                break
+                            starts.append((a if a > first else first, b if b < after_last else after_last))
+                            position += 1
                     if starts:
-                        hosts.append(_Host(calendar, starts, [span[0] for span in starts]))
+                        hosts.append((calendar, starts))
             self._hosts[specialty] = hosts
         return hosts
+
+    def _remembered(self, calendar: ClinicianCalendar) -> _Starts | None:
+        """The calendar's remembered ranges, computed on its second search; None in its first."""
+        remembered = calendar._starts.get(self.duration)
+        if remembered is None or remembered == self.search:
+            calendar._starts[self.duration] = self.search
+            return None
+        if isinstance(remembered, int):
+            remembered = calendar._starts[self.duration] = _calendar_starts(calendar, self.duration)
+        return remembered
 
     def starts(self, specialty: Specialty) -> list[Span]:
         """Grid indices in this piece at which some clinician of `specialty` can host the slot."""
         starts = self._starts.get(specialty)
         if starts is None:
-            starts = self._starts[specialty] = union(*(host.starts for host in self.hosts(specialty)))
+            pieces: list[Span] = []
+            for _, spans in self.hosts(specialty):
+                pieces += spans
+            starts = self._starts[specialty] = merge(pieces)
         return starts
 
     def common(self, specialties: Sequence[Specialty]) -> list[Span]:
@@ -184,8 +238,17 @@ class _Board:
 
     def choose(self, specialty: Specialty, index: int) -> ClinicianCalendar | None:
         """The clinician of `specialty` to book at grid `index`: fewest bookings, then lowest id."""
-        free = [host for host in self.hosts(specialty) if host.can_start_at(index)]
-        return min(free, key=lambda host: host.rank).calendar if free else None
+        best: ClinicianCalendar | None = None
+        for calendar, spans in self.hosts(specialty):
+            for a, b in spans:
+                if a <= index < b:
+                    if best is None or (calendar.bookings_next_14_days, calendar.clinician_id) < (
+                        best.bookings_next_14_days,
+                        best.clinician_id,
+                    ):
+                        best = calendar
+                    break
+        return best
 
     def slot(self, index: int, participants: Iterable[ClinicianCalendar]) -> SlotChoice:
         start = index * GRID_MICROS
@@ -194,6 +257,9 @@ class _Board:
             end=from_micros(start + self.duration),
             participants=tuple(sorted(participants, key=lambda c: c.specialty.value)),
         )
+
+
+_SEARCH_NUMBERS = count()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +271,7 @@ class _Search:
     not_before: datetime
     deadline: datetime
     duration: timedelta
+    number: int  # tells one search from another (see `_Board.hosts`)
 
     @classmethod
     def of(
@@ -233,7 +300,7 @@ class _Search:
             bucket = by_specialty.get(calendar.specialty)
             if bucket is not None:
                 bucket.append(calendar)
-        return cls(specialties, by_specialty, not_before, deadline, duration)
+        return cls(specialties, by_specialty, not_before, deadline, duration, next(_SEARCH_NUMBERS))
 
     def boards(self) -> Iterator[_Board]:
         """Boards for consecutive pieces of the horizon, earliest first.
@@ -254,14 +321,30 @@ class _Search:
             size *= PIECE_GROWTH
 
     def _board(self, not_before: datetime, until: datetime) -> _Board:
-        return _Board(self.calendars, not_before, until, self.duration)
+        return _Board(self.calendars, not_before, until, self.duration, self.number)
 
 
 def _sorted_specialties(specialties: Collection[Specialty]) -> list[Specialty]:
     return sorted({Specialty(specialty) for specialty in specialties}, key=lambda s: s.value)
 
 
-def _host_starts(
+def _grid_ranges(free: Iterable[Span], duration: int) -> list[Span]:
+    """Each free interval `[a, b)` (microseconds) hosts a `duration` slot at the grid indices
+    `[ceil(a / grid), floor((b - duration) / grid)]`; as normalised spans."""
+    starts: list[Span] = []
+    for a, b in free:
+        first = -(-a // GRID_MICROS)
+        after_last = (b - duration) // GRID_MICROS + 1
+        if first < after_last:
+            if starts and starts[-1][1] == first:
+                # Ranges of neighbouring free intervals may touch (never overlap): keep them normalised.
+                starts[-1] = (starts[-1][0], after_last)
+            else:
+                starts.append((first, after_last))
+    return starts
+
+
+def _piece_starts(
     calendar: ClinicianCalendar, not_before: datetime, until: datetime, lo: int, hi: int, duration: int
 ) -> list[Span]:
     """Grid-index ranges at which `calendar` is free for `duration` microseconds inside `[lo, hi)`.
@@ -289,17 +372,17 @@ def _host_starts(
         for interval in calendar.busy
         if interval.end > not_before and interval.start < until
     ]
-    starts: list[Span] = []
-    for a, b in subtract(windows, busy) if busy else windows:
-        first = -(-a // GRID_MICROS)
-        after_last = (b - duration) // GRID_MICROS + 1
-        if first < after_last:
-            if starts and starts[-1][1] == first:
-                # Ranges of neighbouring free intervals may touch (never overlap): keep them normalised.
-                starts[-1] = (starts[-1][0], after_last)
-            else:
-                starts.append((first, after_last))
-    return starts
+    return _grid_ranges(subtract(windows, busy) if busy else windows, duration)
+
+
+def _calendar_starts(calendar: ClinicianCalendar, duration: int) -> _Starts:
+    """Grid-index ranges at which `calendar` is free for `duration` microseconds, over all its windows, and
+    the ranges' ends."""
+    epoch, unit = EPOCH, _ONE_MICROSECOND
+    windows = merge([((w.start - epoch) // unit, (w.end - epoch) // unit) for w in calendar.windows])
+    busy = [((b.start - epoch) // unit, (b.end - epoch) // unit) for b in calendar.busy]
+    starts = _grid_ranges(subtract(windows, busy) if busy else windows, duration)
+    return starts, [span[1] for span in starts]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -286,3 +286,36 @@ async def test_the_minimum_lead_time_applies_to_routine_but_not_to_emergency(
     assert routine_start is not None and emergency_start is not None
     assert routine_start >= datetime.now(UTC) + timedelta(hours=2) - timedelta(minutes=1)
     assert emergency_start < datetime.now(UTC) + timedelta(minutes=15)
+
+
+async def test_each_event_shows_the_booking_as_the_database_holds_it(sessions: SessionFactory) -> None:
+    """The events of a new booking and of a moved one carry what the service just wrote (not read back):
+    they must equal the booking's view read from the database, participants' names included."""
+    first = next_hour()
+    async with sessions() as session, session.begin():
+        staffed = await staff(session, PANEL, 2, first, 3)
+    case_id = uuid.uuid4()
+    await book(sessions, case_id)
+    async with sessions() as session, session.begin():
+        booking = await open_booking(session, case_id)
+        view = await service.booking_view(session, booking)
+        people = {p.clinician_id for p in await participants(session, booking.booking_id)}
+    [(event, payload)] = await _events(sessions, case_id)
+    assert event == "booking.confirmed"
+    assert payload == view.model_dump(mode="json")
+    assert {p["clinician_id"] for p in payload["participants"]} == people
+    # A participant made inactive: the booking is moved, and the event shows where.
+    gone = next(iter(people & set(staffed[Specialty.surgery])))
+    async with sessions() as session, session.begin():
+        await coordination.update_clinician(session, "test", gone, ClinicianUpdate(active=False), POLICY)
+    async with sessions() as session:
+        view = await service.booking_view(session, await open_booking(session, case_id))
+    event, payload = (await _events(sessions, case_id))[-1]
+    assert event == "booking.rescheduled"
+    assert payload == view.model_dump(mode="json")
+    assert gone not in {p["clinician_id"] for p in payload["participants"]}
+
+
+async def _events(sessions: SessionFactory, case_id: uuid.UUID) -> list[tuple[str, dict[str, Any]]]:
+    async with sessions() as session:
+        return await booking_events(session, case_id)

@@ -200,3 +200,39 @@ def test_partial_emergency_matches_brute_force(case: Case, core: set[Specialty])
     assert slot.start == minute(covering[0])
     assert slot.participants == tuple(c for s, c in sorted(panel.items(), key=lambda i: i[0].value) if c)
     assert missing == sorted(s for s, c in panel.items() if c is None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases(), st.integers(0, HORIZON_MINUTES))
+def test_calendars_searched_before_answer_the_same(case: Case, earlier: int) -> None:
+    """A calendar searched a second time uses the grid ranges it remembered over all its windows (the
+    scheduler keeps its calendars in memory and searches them for every booking): the answers stay exact."""
+    not_before, end, duration = (
+        minute(case.not_before),
+        minute(case.deadline),
+        timedelta(minutes=case.duration),
+    )
+    # A first search over another horizon, as for the booking before.
+    lacking_specialties(
+        case.calendars,
+        SPECIALTIES,
+        not_before=minute(earlier),
+        deadline=minute(earlier + HORIZON_MINUTES),
+        duration=duration,
+    )
+    brute = Brute(case)
+    expected = brute.starts()
+    result = find_earliest_slot(
+        case.calendars, case.required, not_before=not_before, deadline=end, duration=duration
+    )
+    if not expected:
+        assert result is None
+    else:
+        assert result is not None
+        assert result.start == minute(expected[0])
+        panel = brute.panel(expected[0])
+        assert result.participants == tuple(panel[s] for s in sorted(panel, key=lambda s: s.value))
+    listed = list_slot_starts(
+        case.calendars, case.required, not_before=not_before, until=end, duration=duration, limit=10_000
+    )
+    assert listed == [minute(t) for t in expected]

@@ -1,0 +1,149 @@
+"""The statements of a booking, sent straight to the driver: they run for every recommendation the scheduler
+books (shared/db/driver.py says why not through SQLAlchemy). Table and column names are those of tables.py.
+
+The database decides whether a slot can be taken, whatever the caller's copy of the calendars said:
+`take_participants` locks the clinicians, then checks their windows and inserts them in one statement, and
+the exclusion constraint refuses a clinician already booked then.
+"""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+from services.scheduler.adapters.calendar_cache import CALENDAR_VERSION
+
+# The case's state row for a case never seen (the row, new, stays invisible and a concurrent event of the
+# case waits on it until this transaction ends), and the calendar version, read with it since every booking
+# sends this statement first.
+_START_CASE = f"""
+WITH started AS (
+    INSERT INTO scheduler.case_state (case_id, latest_version) VALUES ($1, $2)
+    ON CONFLICT DO NOTHING RETURNING case_id
+)
+SELECT EXISTS (SELECT FROM started) AS started, {CALENDAR_VERSION} AS calendar_version
+"""
+
+# Locks the slot's clinicians in ascending id order (LockRows runs above the sort) until commit, and only the
+# active ones: a row updated meanwhile is re-checked in its committed version. FOR NO KEY UPDATE makes two
+# bookings of one clinician queue here instead of deadlocking inside the exclusion constraint's check. A
+# coordinator changing a clinician or their windows locks the row first (FOR UPDATE): a deactivation waits
+# for this booking and then moves it, or this booking waits and then finds the clinician gone. It does not
+# block the foreign-key checks of other bookings' participant rows (FOR KEY SHARE).
+_LOCK_CLINICIANS = (
+    "SELECT id, name FROM scheduler.clinicians WHERE id = ANY($1::int[]) AND active ORDER BY id "
+    "FOR NO KEY UPDATE"
+)
+
+# A statement after the locks, so its snapshot has what a coordinator committed while they were awaited: the
+# participants are inserted only when every one of them has windows covering the whole slot (windows of one
+# clinician never overlap, the API refuses it, so their overlaps with the slot add up).
+# $1 booking id, $2 clinician ids, $3 their specialties, $4 start, $5 end.
+_COVERED_PARTICIPANTS = """
+covered AS (
+    SELECT clinician_id FROM scheduler.availability_windows
+    WHERE clinician_id = ANY($2::int[]) AND start < $5::timestamptz AND "end" > $4::timestamptz
+    GROUP BY clinician_id
+    HAVING sum(least("end", $5::timestamptz) - greatest(start, $4::timestamptz))
+        >= $5::timestamptz - $4::timestamptz
+)
+INSERT INTO scheduler.booking_participants (booking_id, clinician_id, specialty, during)
+SELECT $1::uuid, wanted.clinician_id, wanted.specialty, tstzrange($4::timestamptz, $5::timestamptz)
+FROM unnest($2::int[], $3::text[]) AS wanted(clinician_id, specialty)
+WHERE (SELECT count(*) FROM covered) = cardinality($2::int[])
+RETURNING clinician_id
+"""
+_INSERT_PARTICIPANTS = "WITH" + _COVERED_PARTICIPANTS
+
+_BOOKING_COLUMNS = """scheduler.bookings (booking_id, case_id, case_version, status, start, "end", urgency,
+    deadline, required_specialties, missing_specialties, partial, reason, updated_at)"""
+# A booking not in the database yet is written in the same statement as its participants (their foreign key
+# finds it), in the state it is booked in: $6-$15 are its other columns.
+_INSERT_BOOKING_AND_PARTICIPANTS = (
+    f"""
+WITH booking AS (
+    INSERT INTO {_BOOKING_COLUMNS}
+    VALUES ($1, $6, $7, $8, $4, $5, $9, $10, $11, $12, $13, $14, $15)
+),"""
+    + _COVERED_PARTICIPANTS
+)
+
+_INSERT_BOOKING = (
+    f"INSERT INTO {_BOOKING_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+)
+
+# SQLSTATEs of a lost race for a clinician: the exclusion constraint (23P01), or a deadlock (40P01:
+# PostgreSQL aborts one of the transactions in it).
+_LOST_RACE = frozenset({"23P01", "40P01"})
+
+
+class LostRaceError(Exception):
+    """Another booking has one of the clinicians at that time (or a deadlock chose this one)."""
+
+
+class _RefusedError(Exception):
+    """Rolls back the savepoint of a slot the database refused."""
+
+
+async def start_case(connection: Any, case_id: UUID, version: int) -> tuple[bool, int | None]:
+    """Whether the case is new (its state row now made at `version`), and the calendar version."""
+    row = await connection.fetchrow(_START_CASE, case_id, version)
+    return row["started"], row["calendar_version"]
+
+
+def _booking_values(booking: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        booking["case_id"],
+        booking["case_version"],
+        booking["status"],
+        booking["urgency"],
+        booking["deadline"],
+        orjson.dumps(booking["required_specialties"]).decode(),
+        orjson.dumps(booking["missing_specialties"]).decode(),
+        booking["partial"],
+        booking["reason"],
+        booking["updated_at"],
+    )
+
+
+async def take_participants(
+    connection: Any,
+    booking_id: UUID,
+    participants: list[tuple[int, str]],
+    start: datetime,
+    end: datetime,
+    *,
+    new_booking: dict[str, Any] | None = None,
+) -> dict[int, str] | None:
+    """Books `participants` (clinician id, specialty) into the booking for `[start, end)`, in a savepoint:
+    the clinicians' names when done, None when one is inactive or has no window for the whole slot (nothing
+    is written then). `new_booking`: the booking's columns, when it is not in the database yet; it is written
+    with its participants, or not at all. Raises LostRaceError when the exclusion constraint refuses."""
+    ids = [clinician_id for clinician_id, _ in participants]
+    arguments: tuple[Any, ...] = (booking_id, ids, [specialty for _, specialty in participants], start, end)
+    statement = _INSERT_PARTICIPANTS
+    if new_booking is not None:
+        statement = _INSERT_BOOKING_AND_PARTICIPANTS
+        arguments += _booking_values(new_booking)
+    try:
+        async with connection.transaction():  # a savepoint: the session's transaction is open
+            names = {row["id"]: row["name"] for row in await connection.fetch(_LOCK_CLINICIANS, sorted(ids))}
+            if len(names) != len(ids):
+                raise _RefusedError
+            if len(await connection.fetch(statement, *arguments)) != len(ids):
+                raise _RefusedError
+    except _RefusedError:
+        return None
+    except asyncpg.PostgresError as error:
+        if error.sqlstate in _LOST_RACE:
+            raise LostRaceError from error
+        raise
+    return names
+
+
+async def insert_booking(connection: Any, booking_id: UUID, booking: dict[str, Any]) -> None:
+    """A booking without participants (waitlisted), not in the database yet."""
+    values = _booking_values(booking)
+    await connection.execute(_INSERT_BOOKING, booking_id, *values[:3], None, None, *values[3:])
