@@ -438,9 +438,10 @@ async def cancel_for_withdrawal(
 
 
 async def reopen_if_withdrawn(session: AsyncSession, envelope: EventEnvelope) -> None:
-    state = await session.get(CaseState, envelope.case_id, with_for_update=True)
-    if state is not None and state.withdrawn_at is not None and envelope.case_version > state.latest_version:
-        state.withdrawn_at = None
+    """Every submitted or changed case comes through here, nearly always to change nothing: one statement."""
+    await booking_writes.reopen_case(
+        await driver_connection(session), envelope.case_id, envelope.case_version
+    )
 
 
 async def cancel(

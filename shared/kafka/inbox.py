@@ -5,7 +5,6 @@ from uuid import UUID
 
 from sqlalchemy import Column, DateTime, MetaData, Table, Text, func
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db.driver import driver_connection
@@ -24,13 +23,7 @@ def inbox_table(metadata: MetaData, schema: str) -> Table:
 
 async def record_first_delivery(session: AsyncSession, table: Table, consumer: str, event_id: UUID) -> bool:
     """True the first time this consumer sees the event; False for a redelivery (apply nothing)."""
-    result = await session.execute(
-        insert(table)
-        .values(consumer=consumer, event_id=event_id)
-        .on_conflict_do_nothing()
-        .returning(table.c.event_id)
-    )
-    return result.first() is not None
+    return bool(await record_first_deliveries(session, table, consumer, [event_id]))
 
 
 async def record_first_deliveries(

@@ -147,3 +147,14 @@ async def insert_booking(connection: Any, booking_id: UUID, booking: dict[str, A
     """A booking without participants (waitlisted), not in the database yet."""
     values = _booking_values(booking)
     await connection.execute(_INSERT_BOOKING, booking_id, *values[:3], None, None, *values[3:])
+
+
+_REOPEN_CASE = """
+UPDATE scheduler.case_state SET withdrawn_at = NULL
+WHERE case_id = $1 AND withdrawn_at IS NOT NULL AND latest_version < $2
+"""
+
+
+async def reopen_case(connection: Any, case_id: UUID, version: int) -> None:
+    """A withdrawn case re-opens with a newer version than any seen (intake and eligibility do the same)."""
+    await connection.execute(_REOPEN_CASE, case_id, version)

@@ -15,6 +15,7 @@ from services.scheduler.schemas import ClinicianUpdate
 from services.scheduler.service import BookingPolicy
 from services.scheduler.worklist import WorklistRetrier
 from shared.contracts.codes import Specialty, Urgency
+from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import SessionFactory
 from tests.integration.scheduler.support import (
     PANEL,
@@ -152,6 +153,33 @@ async def test_a_withdrawn_case_has_its_booking_cancelled_and_later_recommendati
         assert events[1][1]["status"] == "cancelled" and events[1][1]["reason"]
         booking_id = uuid.UUID(events[0][1]["booking_id"])
         assert await participants(session, booking_id) == []
+
+
+async def test_a_changed_resubmission_reopens_a_withdrawn_case_and_an_older_one_does_not(
+    sessions: SessionFactory,
+) -> None:
+    async with sessions() as session, session.begin():
+        await staff(session, PANEL, 1, next_hour(), 8)
+    case_id = uuid.uuid4()
+    await book(sessions, case_id)
+    async with sessions() as session, session.begin():
+        await service.cancel_for_withdrawal(session, withdrawal(case_id), POLICY)
+        await service.reopen_if_withdrawn(session, changed_case(case_id, version=1))  # not newer: stays
+    await book(sessions, case_id, version=1)
+    async with sessions() as session, session.begin():
+        await service.reopen_if_withdrawn(session, changed_case(case_id, version=2))
+    await book(sessions, case_id, version=2)
+    async with sessions() as session:
+        events = await booking_events(session, case_id)
+    assert [(e, p["case_version"]) for e, p in events] == [
+        ("booking.confirmed", 1),
+        ("booking.cancelled", 1),
+        ("booking.confirmed", 2),
+    ]
+
+
+def changed_case(case_id: uuid.UUID, version: int) -> EventEnvelope:
+    return EventEnvelope(event_type=EventType.case_updated, case_id=case_id, case_version=version, payload={})
 
 
 @pytest.mark.parametrize("spare", [True, False], ids=["rescheduled", "waitlisted"])
