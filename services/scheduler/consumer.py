@@ -1,11 +1,16 @@
 """therapy-recommendations -> bookings; case-events (withdrawn, changed) -> cancellations."""
 
+from collections.abc import Sequence
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import service
+from services.scheduler.adapters.booking_writes import lock_booking_batches
 from services.scheduler.service import BookingPolicy
 from shared.contracts.events import EventEnvelope, EventType, Topic
-from shared.kafka.consumer import Handler
+from shared.db.driver import driver_connection
+from shared.kafka.consumer import BatchHandler, Delivery, Handler
+from shared.telemetry import attached
 
 TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.case_events.value]
 
@@ -27,3 +32,18 @@ def build_handlers(policy: BookingPolicy) -> dict[str, Handler]:
         EventType.case_submitted.value: on_case_changed,
         EventType.case_updated.value: on_case_changed,
     }
+
+
+def build_batch_handler(handlers: dict[str, Handler]) -> BatchHandler:
+    """A polled batch in one transaction: the records one after the other, as one at a time would apply
+    them (each booking in its own savepoint), with one commit and one inbox insert for all of them."""
+
+    async def on_batch(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        if not deliveries:
+            return
+        await lock_booking_batches(await driver_connection(session))
+        for delivery in deliveries:
+            with attached(delivery.context):  # its statements and its event continue the record's trace
+                await handlers[delivery.envelope.event_type.value](session, delivery.envelope)
+
+    return on_batch

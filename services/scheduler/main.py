@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
 from services.scheduler.api import build_router
-from services.scheduler.consumer import TOPICS_CONSUMED, build_handlers
+from services.scheduler.consumer import TOPICS_CONSUMED, build_batch_handler, build_handlers
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.worklist import WorklistRetrier
@@ -33,7 +33,8 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         emergency_min_lead=timedelta(minutes=settings.emergency_min_lead_minutes),
         calendars=CachedCalendars(),
     )
-    runtime.add_consumer("scheduler", TOPICS_CONSUMED, build_handlers(policy))
+    handlers = build_handlers(policy)
+    runtime.add_consumer("scheduler", TOPICS_CONSUMED, handlers, batch_handler=build_batch_handler(handlers))
     retrier = WorklistRetrier(runtime.sessions, policy, runtime.relay.wake)
 
     async def refresh_metrics() -> None:

@@ -121,8 +121,9 @@ class EventConsumer:
         self._batch_size = batch_size
         self._after_commit = after_commit
         # Set-based application of a whole batch; `handlers` stay for the one-at-a-time fallback. Only for
-        # handlers that lock nothing shared across cases (each locks its batch's case rows, in id order):
-        # two members holding locks taken by different records of their batches could deadlock otherwise.
+        # handlers that lock nothing shared across cases (each locks its batch's case rows, in id order), or
+        # that serialise their batches (the scheduler's): two members holding locks taken by different
+        # records of their batches could deadlock otherwise.
         self._batch_handler = batch_handler
         self._consumer: AIOKafkaConsumer | None = None
         self._processed_offsets: dict[TopicPartition, int] = {}

@@ -28,6 +28,9 @@ History = list[tuple[int, EventType, int]]  # (case number, event type, case ver
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(ServiceSettings(database_url=database_url))
     yield engine
+    # The announcements must not wait in the shared outbox for another test's relay to publish.
+    async with engine.begin() as conn:
+        await conn.execute(text("DELETE FROM eligibility.outbox WHERE topic = :topic"), {"topic": TOPIC})
     await engine.dispose()
 
 

@@ -158,3 +158,9 @@ WHERE case_id = $1 AND withdrawn_at IS NOT NULL AND latest_version < $2
 async def reopen_case(connection: Any, case_id: UUID, version: int) -> None:
     """A withdrawn case re-opens with a newer version than any seen (intake and eligibility do the same)."""
     await connection.execute(_REOPEN_CASE, case_id, version)
+
+
+async def lock_booking_batches(connection: Any) -> None:
+    """One booking batch at a time across instances, until commit. A batch keeps every clinician it locked
+    until it commits; two instances' batches locking in their cases' order could deadlock otherwise."""
+    await connection.execute("SELECT pg_advisory_xact_lock(hashtext('scheduler:booking-batch'))")

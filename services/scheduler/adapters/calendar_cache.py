@@ -42,7 +42,8 @@ class CalendarSource(Protocol):
         transaction read it before, when it did."""
 
     def taken(self, session: AsyncSession, choice: SlotChoice) -> None:
-        """A slot was taken in this session's transaction (applies once it commits)."""
+        """A slot was taken in this session's transaction (seen by later searches at once; forgotten if
+        the transaction rolls back)."""
 
     def stale(self) -> None:
         """What the copy said was refused by the database: reload before the next search."""
@@ -120,20 +121,21 @@ class CachedCalendars:
         self.reloads += 1
 
     def taken(self, session: AsyncSession, choice: SlotChoice) -> None:
+        # Applied at once: the next booking in the same transaction (the consumer books a polled batch in
+        # one) must see it. Should the transaction roll back, the copy is reloaded before the next search.
         slot = Interval(choice.start, choice.end)
-        ids = [person.clinician_id for person in choice.participants]
+        for person in choice.participants:
+            current = self._calendars.get(person.clinician_id)
+            if current is not None:
+                self._calendars[person.clinician_id] = replace(
+                    current,
+                    busy=[*current.busy, slot],
+                    bookings_next_14_days=current.bookings_next_14_days + 1,
+                )
+        event.listen(session.sync_session, "after_rollback", self._stale_after_rollback, once=True)
 
-        def apply(_: object) -> None:
-            for clinician_id in ids:
-                current = self._calendars.get(clinician_id)
-                if current is not None:
-                    self._calendars[clinician_id] = replace(
-                        current,
-                        busy=[*current.busy, slot],
-                        bookings_next_14_days=current.bookings_next_14_days + 1,
-                    )
-
-        event.listen(session.sync_session, "after_commit", apply, once=True)
+    def _stale_after_rollback(self, _: object) -> None:
+        self._stale = True
 
     def stale(self) -> None:
         self._stale = True

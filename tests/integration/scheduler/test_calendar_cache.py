@@ -7,12 +7,15 @@ import dataclasses
 import uuid
 from datetime import timedelta
 
+from opentelemetry import context as otel_context
 from sqlalchemy import text
 
 from services.scheduler import service
 from services.scheduler.adapters.calendar_cache import CachedCalendars
+from services.scheduler.consumer import build_batch_handler, build_handlers
 from shared.contracts.codes import Specialty
 from shared.db.engine import SessionFactory
+from shared.kafka.consumer import Delivery
 from tests.integration.scheduler.support import (
     PANEL,
     POLICY,
@@ -55,6 +58,39 @@ async def test_the_copy_is_reused_and_updated_by_its_own_bookings(sessions: Sess
             starts.append((await open_booking(session, case_id)).start)
     assert starts == [first + timedelta(minutes=30 * n) for n in range(4)]  # no slot given twice
     assert cache.reloads == 1
+
+
+async def test_a_batch_in_one_transaction_books_distinct_slots_from_one_copy(
+    sessions: SessionFactory,
+) -> None:
+    """The consumer books a polled batch in one transaction: each booking sees the ones before it at once."""
+    first = next_hour()
+    async with sessions() as session, session.begin():
+        await staff(session, PANEL, 1, first, 3)
+    policy, cache = cached_policy()
+    handlers = build_handlers(policy)
+    case_ids = [uuid.uuid4() for _ in range(4)]
+    async with sessions() as session, session.begin():
+        await build_batch_handler(handlers)(
+            session, [Delivery(recommendation(case_id), otel_context.get_current()) for case_id in case_ids]
+        )
+    async with sessions() as session:
+        starts = [(await open_booking(session, case_id)).start for case_id in case_ids]
+    assert starts == [first + timedelta(minutes=30 * n) for n in range(4)]
+    assert cache.reloads == 1
+
+
+async def test_a_booking_rolled_back_is_forgotten_by_the_copy(sessions: SessionFactory) -> None:
+    first = next_hour()
+    async with sessions() as session, session.begin():
+        await staff(session, PANEL, 1, first, 3)
+    policy, _ = cached_policy()
+    async with sessions() as session, session.begin():
+        await service.book_recommendation(session, recommendation(uuid.uuid4()), policy)
+        await session.rollback()
+    case_id = await book(sessions, policy)
+    async with sessions() as session:
+        assert (await open_booking(session, case_id)).start == first  # the slot is free again, and given
 
 
 async def test_a_window_deleted_after_the_copy_was_read_is_not_booked(sessions: SessionFactory) -> None:
