@@ -58,6 +58,45 @@ def categorize(stack: str) -> str:
     return "other"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of_processes_named(name: str) -> float:
+    """CPU time of every process whose command is `name` (PostgreSQL's backends, Kafka's JVM)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().split("(", 1)[1].split(")", 1)[0] == name:
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+    return total
+
+
+def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
+    snapshot = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    snapshot["PostgreSQL"] = cpu_of_processes_named("postgres")
+    snapshot["Kafka (JVM)"] = cpu_of_processes_named("java")
+    return snapshot
+
+
+def cpu_per_case(before: dict[str, float], after: dict[str, float], cases: int) -> str:
+    costs = {name: 1000 * (after[name] - before[name]) / max(cases, 1) for name in before}
+    total = sum(costs.values())
+    lines = [f"CPU per accepted case (ms), {cases} cases, whole machine ({os.cpu_count()} cores):"]
+    lines += [f"  {cost:7.2f}  {name}" for name, cost in costs.items()]
+    lines.append(
+        f"  {total:7.2f}  total -> at most {1000 * (os.cpu_count() or 1) / max(total, 1e-9):.0f} cases/s"
+    )
+    return "\n".join(lines)
+
+
 def summarize(path: Path, top: int = 12) -> str:
     by_category: Counter[str] = Counter()
     own_frames: Counter[str] = Counter()
@@ -90,6 +129,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--clinicians", type=int, default=350)
     parser.add_argument("--intake-only", action="store_true")
+    parser.add_argument(
+        "--cpu-only", action="store_true", help="no py-spy: CPU time per case only, without sampling overhead"
+    )
     args = parser.parse_args()
     admin_url = os.environ.get(
         "DATABASE_URL", "postgresql+asyncpg://bonemets:bonemets@127.0.0.1:5432/bonemets"
@@ -101,6 +143,7 @@ def main() -> None:
     run_id = uuid.uuid4().hex[:8]
     prefix = f"bench-{run_id}-profile-"
     memory = PeakMemory()
+    cost_note = "CPU per case: not measured (the run failed)"
     with ExitStack() as stack:
         url = stack.enter_context(run_database(admin_url, f"bench_{run_id}"))
         pipeline = Pipeline(env=service_env(url, kafka, prefix), log_dir=out)
@@ -112,6 +155,7 @@ def main() -> None:
             load = LoadGenerator(out, TEST_TOKENS["integration"])
             target = f"{pipeline.url('intake')}/v1/cases"
             load.attack("warm", target, case_payloads(f"{run_id}-warm", 200), rate=50, seconds=3)
+            pids = {n: pipeline.services[n].process.pid for n in names}
             spies = [
                 subprocess.Popen(
                     [
@@ -132,8 +176,10 @@ def main() -> None:
                     stderr=subprocess.DEVNULL,
                 )
                 for n in names
+                if not args.cpu_only
             ]
             time.sleep(0.5)
+            before = cpu_snapshot(pids)
             attack = load.attack(
                 "load",
                 target,
@@ -141,15 +187,19 @@ def main() -> None:
                 rate=args.rate,
                 seconds=args.seconds,
             )
+            time.sleep(5)  # the last cases reach the scheduler and intake's consumer
+            after = cpu_snapshot(pids)
             for spy in spies:
                 spy.wait(timeout=args.seconds + 60)
             print(f"load: {attack.summary()}", file=sys.stderr)
+            cost_note = cpu_per_case(before, after, int(attack.accepted_per_s * args.seconds))
         finally:
             stop_all(pipeline, memory)
     for n in names:
         path = out / f"{n}.txt"
         if path.exists():
             print(summarize(path))
+    print(cost_note)
     print(f"peak RSS MB: {memory.by_service}\nraw stacks: {out}")
 
 
