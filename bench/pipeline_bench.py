@@ -483,7 +483,7 @@ class Bench:
         return result
 
     def ensure_staffed(self) -> None:
-        """The run's database gets its clinicians from the e2e phase; alone, drain and scale staff it here."""
+        """The run's own database, staffed once, for the end-to-end runs (drain and scale have their own)."""
         if self.staffed:
             return
         pipeline = Pipeline(
@@ -497,35 +497,28 @@ class Bench:
         self.staffed = True
 
     def measure_drain(self) -> None:
-        self.ensure_staffed()
-        main = self.drain("drain", self.plan.drain_events, 1)
+        # Each drain books into a database of its own: the full drain fills its clinicians' calendars, which
+        # would leave nothing for the runs after it (end to end, scale).
+        url = self.staffed_database(self.plan.clinicians, "drain")
+        main = self.drain("drain", self.plan.drain_events, 1, url)
         self.results["drain"] = main
         self.results["drain_eligibility_eps"] = main["eligibility"]["per_s"]
         self.results["drain_scheduler_bps"] = main["scheduler"]["per_s"]
 
     def measure_scale(self) -> None:
-        self.ensure_staffed()
         runs = []
-        databases: dict[int, str] = {}
         for instances, clinicians, events in self.plan.scale:
-            if clinicians == self.plan.clinicians or (clinicians == 500 and self.plan.mode == "quick"):
-                url, staffed = self.database_url, self.plan.clinicians  # staffed by the e2e phase
-            else:
-                if clinicians not in databases:
-                    databases[clinicians] = self.staffed_database(clinicians)
-                url, staffed = databases[clinicians], clinicians
-            log(f"scale: {instances} instance(s) per group, {staffed} clinicians, {events} events")
-            result = self.drain(f"scale{instances}x{staffed}", events, instances, url)
-            result["clinicians"] = staffed
+            log(f"scale: {instances} instance(s) per group, {clinicians} clinicians, {events} events")
+            url = self.staffed_database(clinicians, f"scale{instances}x{clinicians}")
+            result = self.drain(f"scale{instances}x{clinicians}", events, instances, url)
+            result["clinicians"] = clinicians
             runs.append(result)
         self.results["scale"] = runs
 
-    def staffed_database(self, clinicians: int) -> str:
-        """A fresh database of its own (dropped at the end) with `clinicians` clinicians."""
-        url = self.stack.enter_context(run_database(self.admin_url, f"bench_{self.run_id}_c{clinicians}"))
-        pipeline = Pipeline(
-            env=service_env(url, self.kafka, self.prefix(f"staff{clinicians}")), log_dir=self.work
-        )
+    def staffed_database(self, clinicians: int, tag: str) -> str:
+        """A fresh database of its own (dropped at the end) with `clinicians` clinicians, free 3 days."""
+        url = self.stack.enter_context(run_database(self.admin_url, f"bench_{self.run_id}_{tag}"))
+        pipeline = Pipeline(env=service_env(url, self.kafka, self.prefix(f"staff-{tag}")), log_dir=self.work)
         try:
             pipeline.start("scheduler")
             asyncio.run(staff_clinicians(pipeline.url("scheduler"), clinicians, days=3))
