@@ -5,11 +5,12 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, EmulatedDBAPIException
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -109,6 +110,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeoutError)
     @app.exception_handler(OSError)
+    # Raised without SQLAlchemy's wrapping by statements sent to the driver (shared/db/driver.py): asyncpg's
+    # own errors, and those of SQLAlchemy's asyncpg adapter when the transaction is begun there.
+    @app.exception_handler(asyncpg.PostgresError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(EmulatedDBAPIException)
     async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
         if not is_transient(exc):
             log.error("database error answered 500: %s", type(exc).__name__)
