@@ -8,6 +8,11 @@ EVENTS_WRITTEN = Counter(
     ["event_type", "urgency"],
 )
 EVENTS_PUBLISHED = Counter("outbox_events_published_total", "Outbox rows published to Kafka")
+PRODUCER_RENEWALS = Counter(
+    "kafka_producer_renewals_total",
+    "Kafka producers replaced after a failed delivery left a gap in a partition's sequence, by error",
+    ["error"],
+)
 OUTBOX_PENDING = Gauge("outbox_pending_events", "Outbox rows not yet published (backlog)")
 RECORDS_CONSUMED = Counter(
     "consumer_records_total",

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from sqlalchemy import Table, text
@@ -21,6 +20,7 @@ from shared.http.app import ReadinessCheck
 from shared.kafka.client import client_options, create_producer
 from shared.kafka.consumer import BatchHandler, EventConsumer, Handler
 from shared.kafka.outbox import OutboxRelay
+from shared.kafka.producer import RenewableProducer
 from shared.kafka.topics import ensure_topics
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
@@ -44,7 +44,7 @@ class ServiceRuntime:
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument()
         self.sessions: SessionFactory = create_session_factory(self.engine)
-        self.producer: AIOKafkaProducer = create_producer(settings)
+        self.producer = RenewableProducer(lambda: create_producer(settings))
         self.producer_ready = asyncio.Event()
         self.inbox = inbox
         self.relay = OutboxRelay(
@@ -120,8 +120,7 @@ class ServiceRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.producer_ready.is_set():
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.producer.stop(), STOP_TIMEOUT_SECONDS)
+            await self.producer.stop(STOP_TIMEOUT_SECONDS)
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -144,7 +143,7 @@ class ServiceRuntime:
     async def check_kafka(self) -> None:
         if not self.producer_ready.is_set():
             raise ConnectionError("producer not started")
-        await self.producer.client.fetch_all_metadata()
+        await self.producer.current.client.fetch_all_metadata()
         for consumer in self.consumers:
             if not consumer.progress.running:
                 raise ConnectionError(f"consumer {consumer.name} is not running")

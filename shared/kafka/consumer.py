@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry import context as otel_context
@@ -34,6 +34,7 @@ from shared.db.engine import SessionFactory
 from shared.db.errors import is_transient
 from shared.http.problems import validation_errors
 from shared.kafka.inbox import record_first_deliveries, record_first_delivery
+from shared.kafka.producer import RenewableProducer
 from shared.kafka.topics import DLQ_SUFFIX
 from shared.metrics import CONSUMER_LAG, RECORDS_CONSUMED
 from shared.telemetry import context_from_headers
@@ -104,7 +105,7 @@ class EventConsumer:
         handlers: dict[str, Handler],
         session_factory: SessionFactory,
         inbox: Table,
-        producer: AIOKafkaProducer,
+        producer: RenewableProducer,
         client_options: dict[str, Any],
         batch_size: int = 200,
         after_commit: Callable[[], None] | None = None,
@@ -366,15 +367,19 @@ class EventConsumer:
         ]
         backoff = 0.5
         while True:
+            delivery: asyncio.Future[Any] | None = None
             try:
-                await asyncio.wait_for(
-                    self._producer.send_and_wait(
-                        record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
-                    ),
-                    15,
+                producer = await self._producer.usable()
+                delivery = await producer.send(
+                    record.topic + DLQ_SUFFIX, value=record.value, key=record.key, headers=headers
                 )
+                await asyncio.wait_for(asyncio.shield(delivery), 15)
                 break
-            except (KafkaError, TimeoutError):
+            except (KafkaError, TimeoutError) as failure:
+                # A delivery that failed broke the producer's sequence; one that timed out is still in its
+                # hands and may arrive twice (a replay's consumer drops one on event_id).
+                if delivery is not None and delivery.done() and not delivery.cancelled():
+                    self._producer.mark_broken(failure)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.progress.dead_lettered += 1

@@ -4,10 +4,11 @@ relay publishes pending rows in id order and marks them sent.
 Only one relay publishes at a time (a transaction-scoped advisory lock), so two instances of a service
 never publish the same row twice and one case's events keep their order; the other relays stand by.
 A crash between publishing and marking sent re-publishes the batch: consumers are idempotent on event_id.
-Short of a crash, nothing is published twice: rows reach the producer only when the broker answered a
-metadata request (for the batch's topics) just before, every delivery is awaited until the producer settles
-it (delivered, or expired after its request timeout), and the rows that were delivered are marked sent even when others of
-the batch failed (rolling the whole batch back would publish the delivered ones a second time).
+Otherwise a row is published twice only when a delivery was still unsettled after PUBLISH_TIMEOUT_SECONDS
+or failed: rows reach the producer only when the broker answered a metadata request (for the batch's topics)
+just before, every delivery is awaited, and the rows that were delivered are marked sent even when others of
+the batch failed (rolling the whole batch back would publish the delivered ones a second time). A failed
+delivery renews the producer before the next batch (shared/kafka/producer.py says why).
 """
 
 import asyncio
@@ -41,13 +42,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from shared.contracts.events import EventEnvelope
 from shared.db.driver import driver_connection
+from shared.kafka.producer import RenewableProducer
 from shared.metrics import EVENTS_PUBLISHED, EVENTS_WRITTEN, OUTBOX_PENDING
 from shared.telemetry import attached, context_from_headers, current_trace_headers
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-# Longer than the producer's request timeout (15 s), after which it settles every pending delivery itself.
+# Longer than the producer's request timeout (15 s), so that a delivery retried once still settles in this
+# round; an idempotent producer retries until the broker answers, so some may not.
 PUBLISH_TIMEOUT_SECONDS = 40.0
 
 
@@ -112,12 +115,16 @@ async def add_all_to_outbox(session: AsyncSession, table: Table, events: Sequenc
         EVENTS_WRITTEN.labels(envelope.event_type.value, str(envelope.payload.get("urgency") or "")).inc()
 
 
+class UndeliveredEvents(ConnectionError):
+    pass
+
+
 class OutboxRelay:
     def __init__(
         self,
         engine: AsyncEngine,
         table: Table,
-        producer: AIOKafkaProducer,
+        producer: RenewableProducer,
         *,
         batch_size: int = 200,
         poll_seconds: float = 0.2,
@@ -156,7 +163,9 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # broker or database away: keep the rows, try again
-                log.warning("outbox relay could not publish: %s", type(error).__name__)
+                # Class names and counts only: a driver's message may quote a row's values.
+                detail = str(error) if isinstance(error, UndeliveredEvents) else ""
+                log.warning("outbox relay could not publish: %s %s", type(error).__name__, detail)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
                 continue
@@ -171,34 +180,43 @@ class OutboxRelay:
             rows = await connection.fetch(self._claim, self._lock_key, self._batch_size)
             if not rows:
                 return 0  # nothing pending, or another relay is the leader
+            producer = await self._producer.usable()
             # Broker away: hand nothing to the producer, whose expired batches could be delivered in part.
-            await self._broker_answers({row["topic"] for row in rows})
-            deliveries = {row["id"]: await self._send(row) for row in rows}
+            await self._broker_answers(producer, {row["topic"] for row in rows})
+            deliveries = {row["id"]: await self._send(producer, row) for row in rows}
             await asyncio.wait(deliveries.values(), timeout=PUBLISH_TIMEOUT_SECONDS)
-            delivered = [
-                row_id
-                for row_id, future in deliveries.items()
-                if future.done() and not future.cancelled() and future.exception() is None
-            ]
+            delivered, failures = [], set()
+            for row_id, future in deliveries.items():
+                if not future.done() or future.cancelled():
+                    continue  # still in the producer's hands: the next round sends the row again
+                error = future.exception()
+                if error is None:
+                    delivered.append(row_id)
+                else:
+                    self._producer.mark_broken(error)
+                    failures.add(type(error).__name__)
             if delivered:
                 await connection.execute(self._mark_sent, delivered)
         self.published_total += len(delivered)
         EVENTS_PUBLISHED.inc(len(delivered))
         if len(delivered) < len(rows):
-            raise ConnectionError(f"{len(rows) - len(delivered)} of {len(rows)} outbox events not delivered")
+            missing = len(rows) - len(delivered)
+            raise UndeliveredEvents(
+                f"{missing} of {len(rows)} not delivered ({', '.join(sorted(failures)) or 'unsettled'})"
+            )
         return len(rows)
 
-    async def _broker_answers(self, topics: set[str]) -> None:
+    async def _broker_answers(self, producer: AIOKafkaProducer, topics: set[str]) -> None:
         """A metadata request for this batch's topics only: a request for every topic (what
         fetch_all_metadata sends) costs a broker with hundreds of topics a large response per batch, which
         the profile showed as a fifth of intake's CPU."""
-        client = self._producer.client
+        client = producer.client
         node_id = client.get_random_node()
         if node_id is None:
             raise KafkaConnectionError("no broker known")
         await client.send(node_id, MetadataRequest(sorted(topics)))
 
-    async def _send(self, row: Any) -> "asyncio.Future[Any]":
+    async def _send(self, producer: AIOKafkaProducer, row: Any) -> "asyncio.Future[Any]":
         # The producer span continues the trace of the request that wrote the row.
         topic, key, event_type = row["topic"], row["key"], row["event_type"]
         with (
@@ -217,7 +235,7 @@ class OutboxRelay:
         ):
             headers = [(k, v.encode()) for k, v in current_trace_headers().items()]
             headers.append(("event_type", event_type.encode()))
-            future: asyncio.Future[Any] = await self._producer.send(
+            future: asyncio.Future[Any] = await producer.send(
                 topic, value=row["value"].encode(), key=key.encode(), headers=headers
             )
             return future

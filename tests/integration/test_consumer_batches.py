@@ -18,6 +18,7 @@ from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.client import client_options, create_producer
 from shared.kafka.consumer import Delivery, EventConsumer, PoisonEventError, one_at_a_time
 from shared.kafka.dead_letters import read_dead_letters
+from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
 from tests.support.infrastructure import Infrastructure
 from tests.support.kafka import produce
@@ -69,7 +70,7 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
     for envelope in first_batch:
         await produce(infrastructure.kafka_bootstrap_servers, topic, envelope.model_dump_json().encode())
 
-    producer = create_producer(settings)
+    producer = RenewableProducer(lambda: create_producer(settings))
     await producer.start()
     consumer = EventConsumer(
         name=f"batch-{uuid.uuid4().hex[:6]}",
@@ -103,7 +104,7 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await producer.stop()
+        await producer.stop(10)
         async with engine.begin() as conn:
             await conn.execute(text(f"DROP TABLE {table}"))
         await engine.dispose()

@@ -15,17 +15,10 @@ from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.client import create_producer
 from shared.kafka.outbox import OutboxRelay, add_to_outbox
+from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
-from tests.support.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def settings(infrastructure: Infrastructure, database_url: str) -> ServiceSettings:
-    return ServiceSettings(
-        database_url=database_url, kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers
-    )
 
 
 @pytest.fixture
@@ -65,7 +58,7 @@ async def test_committed_events_are_published_once_in_order_and_rolled_back_ones
 ) -> None:
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
-    producer = create_producer(settings)
+    producer = RenewableProducer(lambda: create_producer(settings))
     await producer.start()
     case_ids = [uuid.uuid4() for _ in range(3)]
     sent: list[EventEnvelope] = []
@@ -106,5 +99,5 @@ async def test_committed_events_are_published_once_in_order_and_rolled_back_ones
             versions = [e.case_version for e in received if e.case_id == case_id]
             assert versions == [1, 2, 3, 4]
     finally:
-        await producer.stop()
+        await producer.stop(10)
         await engine.dispose()
