@@ -4,6 +4,8 @@ code logs ids, counts and error types only."""
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from opentelemetry import trace
@@ -26,9 +28,41 @@ class JsonLineFormatter(logging.Formatter):
         return json.dumps(line)
 
 
+class RepeatedMessageFilter(logging.Filter):
+    """Lets one record of a repeated message through per window, and says how many it held back.
+
+    While the broker is away, aiokafka's producer retries a metadata update without backoff for as long as
+    a partition has no leader: thousands of identical "Unable connect" lines a second, whose writing took
+    CPU from the broker's own restart on a two-core machine."""
+
+    def __init__(self, prefix: str, window_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self._prefix = prefix
+        self._window = window_seconds
+        self._clock = clock
+        self._last_let_through: dict[tuple[str, object], float] = {}
+        self._held_back: dict[tuple[str, object], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._prefix):
+            return True
+        key = (record.name, record.msg)
+        now = self._clock()
+        last = self._last_let_through.get(key)
+        if last is not None and now - last < self._window:
+            self._held_back[key] = self._held_back.get(key, 0) + 1
+            return False
+        self._last_let_through[key] = now
+        held_back = self._held_back.pop(key, 0)
+        if held_back:
+            record.msg = f"{record.msg} ({held_back} more like this held back)"
+        return True
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonLineFormatter())
+    handler.addFilter(RepeatedMessageFilter("aiokafka"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
