@@ -48,12 +48,15 @@ def run_fault(bench: FaultBench, name: str, fault: Callable[[], None], *, delay:
 
     assert stream.unexpected == [], stream.unexpected[:3]
     assert len(accepted) == CASES_PER_FAULT
-    assert state.cases_settled == len(accepted), state
-    assert state.pending_outbox == 0, state
-    assert state.missing_recommendations == 0, state
-    assert state.duplicate_recommendations == 0, state
-    assert state.cases_without_one_open_booking == 0, state
-    assert state.overlapping_participations == 0, state
+    settled = (
+        state.cases_settled == len(accepted)
+        and state.pending_outbox == 0
+        and state.missing_recommendations == 0
+        and state.duplicate_recommendations == 0
+        and state.cases_without_one_open_booking == 0
+        and state.overlapping_participations == 0
+    )
+    assert settled, f"{state}\n{bench.pipeline.warnings_digest()}"
 
 
 def test_sigkill_each_service_mid_stream(fault_bench: FaultBench) -> None:

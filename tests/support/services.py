@@ -1,11 +1,14 @@
 """Runs the three services as real processes (uvicorn), as `make run` does, on free ports."""
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +18,7 @@ import httpx
 
 from tests.support.infrastructure import ROOT
 
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 SERVICE_NAMES = ("intake", "eligibility", "scheduler")
 TEST_TOKENS = {
     "integration": "test-integration-token",
@@ -96,6 +100,24 @@ class Pipeline:
     def stop_all(self) -> None:
         for name in list(self.services):
             self.stop(name)
+
+    def warnings_digest(self, top: int = 8) -> str:
+        """The most frequent warning and error messages of each service's log, counted (ids blanked): what a
+        failed test shows of the services, since CI keeps no log files."""
+        lines = []
+        for key, service in self.services.items():
+            counts: Counter[str] = Counter()
+            for line in service.log_path.read_text(errors="replace").splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    entry = {"level": "error", "message": line}
+                if isinstance(entry, dict) and entry.get("level") in ("warning", "error", "critical"):
+                    message = UUID_PATTERN.sub("<id>", str(entry.get("message", "")))[:160]
+                    counts[f"{entry.get('logger', '')}: {message}"] += 1
+            lines.append(f"{key}:")
+            lines += [f"  {n:6d} x {message}" for message, n in counts.most_common(top)]
+        return "\n".join(lines)
 
 
 def wait_ready(service: RunningService, timeout: float = 90) -> None:
