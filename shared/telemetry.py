@@ -1,7 +1,8 @@
 """OpenTelemetry set-up, configured through the standard OTEL_* variables, and W3C context helpers.
 
 OTEL_SERVICE_NAME names the service (default: the service's own name); OTEL_TRACES_EXPORTER is
-`otlp` (OTLP over HTTP, endpoint from OTEL_EXPORTER_OTLP_ENDPOINT), `console` or `none` (default).
+`otlp` (OTLP over HTTP, endpoint from OTEL_EXPORTER_OTLP_ENDPOINT), `console` or `none` (default: context
+is propagated, nothing is recorded).
 """
 
 import os
@@ -14,6 +15,7 @@ from opentelemetry.propagate import extract, inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 _provider: TracerProvider | None = None
 
@@ -21,19 +23,26 @@ _provider: TracerProvider | None = None
 def setup_tracing(default_service_name: str) -> TracerProvider:
     """Idempotent: the first call installs the global provider, later calls return it."""
     global _provider
-    if _provider is not None:
-        return _provider
-    attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": default_service_name}
-    provider = TracerProvider(resource=Resource.create(attributes))
-    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
+    if _provider is None:
+        _provider = build_provider(default_service_name, os.environ)
+        trace.set_tracer_provider(_provider)
+    return _provider
+
+
+def build_provider(default_service_name: str, env: Mapping[str, str]) -> TracerProvider:
+    attributes = {} if env.get("OTEL_SERVICE_NAME") else {"service.name": default_service_name}
+    exporter = env.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
+    # Nothing exported: spans are not recorded either (their cost is in every request and statement); the
+    # trace context still flows through HTTP, the outbox and Kafka, so log lines keep their trace ids.
+    # OTEL_TRACES_SAMPLER, when set, decides instead (the SDK reads it).
+    sampler = ALWAYS_OFF if exporter == "none" and not env.get("OTEL_TRACES_SAMPLER") else None
+    provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
     if exporter == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     elif exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    trace.set_tracer_provider(provider)
-    _provider = provider
     return provider
 
 
