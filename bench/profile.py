@@ -23,6 +23,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.kafka_tools import delete_topics_with_prefix
 from bench.load import LoadGenerator, case_payloads
 from bench.processes import PeakMemory, service_env, staff_clinicians, start_many, stop_all
 from tests.support.database import run_database
@@ -195,6 +196,7 @@ def main() -> None:
             cost_note = cpu_per_case(before, after, int(attack.accepted_per_s * args.seconds))
         finally:
             stop_all(pipeline, memory)
+            asyncio.run(delete_topics_with_prefix(kafka, prefix))  # a broker's idle cost grows with its topics
     for n in names:
         path = out / f"{n}.txt"
         if path.exists():
