@@ -196,7 +196,8 @@ def main() -> None:
             cost_note = cpu_per_case(before, after, int(attack.accepted_per_s * args.seconds))
         finally:
             stop_all(pipeline, memory)
-            asyncio.run(delete_topics_with_prefix(kafka, prefix))  # a broker's idle cost grows with its topics
+            # A broker's idle cost grows with its topics.
+            asyncio.run(delete_topics_with_prefix(kafka, prefix))
     for n in names:
         path = out / f"{n}.txt"
         if path.exists():
