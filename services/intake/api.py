@@ -65,7 +65,11 @@ def build_router(
                         if replay is not None:
                             return JSONResponse(replay[1].model_dump(mode="json"), status_code=replay[0])
                     receipt, changed = await service.submit_case(
-                        session, client=client, submission=submission, topic=case_topic
+                        session,
+                        client=client,
+                        submission=submission,
+                        topic=case_topic,
+                        in_transaction=idempotency_key is not None,
                     )
                     status_code = 202 if changed else 200
                     body = receipt.model_dump(mode="json")

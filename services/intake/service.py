@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.adapters.case_writes import (
+    Announcement,
     DownstreamState,
     lock_downstream_state,
     save_downstream_state,
@@ -28,10 +29,13 @@ from services.intake.case_view import (
 )
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType, Topic
-from shared.db.driver import driver_connection
+from shared.db.driver import autocommit_driver_connection, driver_connection
 from shared.kafka.consumer import Delivery
 from shared.kafka.outbox import add_to_outbox
-from shared.metrics import SUBMISSION_TO_BOOKING
+from shared.metrics import EVENTS_WRITTEN, SUBMISSION_TO_BOOKING
+from shared.telemetry import current_trace_headers
+
+_SET_BY_THE_STATEMENT = UUID(int=0)  # the case id and version of a submission's event: see save_submission
 
 
 class IdempotencyConflictError(Exception):
@@ -51,17 +55,35 @@ async def _publish(session: AsyncSession, topic: str, envelope: EventEnvelope) -
 
 
 async def submit_case(
-    session: AsyncSession, *, client: str, submission: CaseSubmission, topic: str
+    session: AsyncSession, *, client: str, submission: CaseSubmission, topic: str, in_transaction: bool
 ) -> tuple[SubmissionReceipt, bool]:
-    """Returns the receipt and whether anything changed (new case or new version)."""
+    """Returns the receipt and whether anything changed (new case or new version). The case, its version
+    and its event are one statement: `in_transaction` puts it in the session's transaction (when the caller
+    writes more, as the Idempotency-Key path does); otherwise it commits on its own."""
     content = submission.model_dump(mode="json")
     content_json = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    envelope = EventEnvelope(
+        event_type=EventType.case_submitted, case_id=_SET_BY_THE_STATEMENT, case_version=1, payload=content
+    )
+    connection = await (
+        driver_connection(session) if in_transaction else autocommit_driver_connection(session)
+    )
     changed = await save_submission(
-        await driver_connection(session),
+        connection,
         client=client,
         external_id=submission.external_id,
         content_json=content_json.decode(),
         content_hash=hashlib.sha256(content_json).hexdigest(),
+        announcement=Announcement(
+            event_id=envelope.event_id,
+            topic=topic,
+            envelope_without_case=envelope.model_dump(
+                mode="json", exclude={"case_id", "case_version", "event_type"}
+            ),
+            trace_headers=current_trace_headers(),
+            first_version_type=EventType.case_submitted.value,
+            later_version_type=EventType.case_updated.value,
+        ),
     )
     if changed is None:  # identical resubmission
         case = (
@@ -76,16 +98,8 @@ async def submit_case(
         ), False
 
     case_id, version = changed
-    await _publish(
-        session,
-        topic,
-        EventEnvelope(
-            event_type=EventType.case_submitted if version == 1 else EventType.case_updated,
-            case_id=case_id,
-            case_version=version,
-            payload=content,
-        ),
-    )
+    event_type = EventType.case_submitted if version == 1 else EventType.case_updated
+    EVENTS_WRITTEN.labels(event_type.value, "").inc()
     return SubmissionReceipt(case_id=case_id, case_version=version, status=PipelineStatus.received), True
 
 

@@ -25,3 +25,14 @@ async def driver_connection(source: AsyncSession | AsyncConnection) -> Any:
     if adapted._transaction is None:
         await adapted._start_transaction()
     return pooled.driver_connection
+
+
+async def autocommit_driver_connection(session: AsyncSession) -> Any:
+    """asyncpg.Connection of the session with no transaction begun: a statement sent to it commits on its
+    own. For a use case that is one statement (PostgreSQL runs it atomically), it saves the BEGIN and COMMIT
+    round trips; the session's own commit or rollback then sends nothing."""
+    pooled = await (await session.connection()).get_raw_connection()
+    adapted: Any = pooled.dbapi_connection
+    if adapted._transaction is not None:
+        raise RuntimeError("the session already has a transaction: use driver_connection")
+    return pooled.driver_connection

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.contracts.case import MAX_LESIONS
+from shared.contracts.case import MAX_LESIONS, CaseSubmission
 from tests.support.cases import a_case
 from tests.support.infrastructure import Infrastructure
 from tests.support.intake import case_events, outbox_rows
@@ -96,6 +96,10 @@ def test_changed_content_is_the_next_version_and_a_case_updated_event(
     events = case_events(infrastructure.kafka_bootstrap_servers, topic, {first["case_id"]}, until=3)
     assert [(e.event_type.value, e.case_version) for e in events] == expected
     assert [lesion["id"] for lesion in events[2].payload["lesions"]] == ["L1"]
+    # The event carries the submitted content unchanged, and the case's identity.
+    assert events[2].payload == CaseSubmission.model_validate(case).model_dump(mode="json")
+    assert {str(e.case_id) for e in events} == {first["case_id"]}
+    assert len({e.event_id for e in events}) == 3
 
     view = intake.get(f"/v1/cases/{first['case_id']}").json()
     assert view["case_version"] == 3 and view["external_id"] == case["external_id"]

@@ -1,5 +1,6 @@
 """Statements sent to the driver under a session (shared/db/driver.py) are in the session's transaction:
-a rollback undoes them, a commit keeps them, and the session's own statements see them before the commit."""
+a rollback undoes them, a commit keeps them, and the session's own statements see them before the commit.
+On the autocommit connection, a statement commits on its own."""
 
 import contextlib
 import uuid
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.driver import driver_connection
+from shared.db.driver import autocommit_driver_connection, driver_connection
 from shared.db.engine import create_engine, create_session_factory
 from shared.settings import ServiceSettings
 
@@ -60,3 +61,21 @@ async def test_a_commit_keeps_it_and_the_session_sees_it_before(
         assert await session.scalar(text(f"SELECT count(*) FROM {table}")) == 1
         assert (await driver_connection(session)) is connection
     assert await count(engine, table) == 1
+
+
+async def test_an_autocommit_statement_commits_on_its_own_and_needs_no_open_transaction(
+    engine_and_table: tuple[AsyncEngine, str],
+) -> None:
+    engine, table = engine_and_table
+    sessions = create_session_factory(engine)
+    with pytest.raises(RuntimeError, match="the use case fails"):
+        async with sessions() as session, session.begin():
+            connection = await autocommit_driver_connection(session)
+            await connection.execute(f"INSERT INTO {table} VALUES ($1)", uuid.uuid4())
+            raise RuntimeError("the use case fails after its one statement")
+    assert await count(engine, table) == 1  # one statement is its own transaction
+
+    async with sessions() as session, session.begin():
+        await driver_connection(session)
+        with pytest.raises(RuntimeError, match="already has a transaction"):
+            await autocommit_driver_connection(session)

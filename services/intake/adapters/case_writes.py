@@ -9,34 +9,83 @@ from uuid import UUID, uuid4
 
 import orjson
 
-# One statement makes the case or its next version; an identical resubmission (same content hash) changes
-# no row and returns none. The conflicting row is locked either way, so concurrent submissions of one case
-# take turns. A changed resubmission re-opens a withdrawn referral.
-_UPSERT_CASE = """
-INSERT INTO intake.cases AS c (case_id, client, external_id, version, content, content_hash)
-VALUES ($1, $2, $3, 1, $4, $5)
-ON CONFLICT (client, external_id) DO UPDATE
-SET version = c.version + 1,
-    content = excluded.content,
-    content_hash = excluded.content_hash,
-    withdrawn_at = NULL,
-    updated_at = now()
-WHERE c.content_hash <> excluded.content_hash
-RETURNING case_id, version
+from services.intake.adapters.tables import outbox
+
+# One statement makes the case or its next version, keeps that version and writes the event announcing it
+# to the outbox: PostgreSQL runs it atomically, so it needs no transaction of its own (BEGIN and COMMIT
+# were two of the five round trips of a submission). An identical resubmission (same content hash) changes
+# no row, keeps nothing and announces nothing. The conflicting row is locked either way, so concurrent
+# submissions of one case take turns. A changed resubmission re-opens a withdrawn referral.
+# The event is the envelope built by the caller without the three fields only this statement knows.
+_SUBMIT = f"""
+WITH saved AS (
+    INSERT INTO intake.cases AS c (case_id, client, external_id, version, content, content_hash)
+    VALUES ($1, $2, $3, 1, $4, $5)
+    ON CONFLICT (client, external_id) DO UPDATE
+    SET version = c.version + 1,
+        content = excluded.content,
+        content_hash = excluded.content_hash,
+        withdrawn_at = NULL,
+        updated_at = now()
+    WHERE c.content_hash <> excluded.content_hash
+    RETURNING case_id, version
+), kept AS (
+    INSERT INTO intake.case_versions (case_id, version, content)
+    SELECT case_id, version, $4 FROM saved
+), typed AS (
+    SELECT case_id, version, CASE WHEN version = 1 THEN $8 ELSE $9 END AS event_type FROM saved
+), announced AS (
+    INSERT INTO {outbox.fullname} (event_id, topic, key, event_type, value, trace_headers)
+    SELECT $6, $7, case_id::text, event_type,
+           ($10::jsonb || jsonb_build_object(
+               'case_id', case_id, 'case_version', version, 'event_type', event_type))::text,
+           $11
+    FROM typed
+)
+SELECT case_id, version FROM saved
 """
 
-_INSERT_VERSION = "INSERT INTO intake.case_versions (case_id, version, content) VALUES ($1, $2, $3)"
+
+@dataclass(frozen=True)
+class Announcement:
+    """The outbox event of a submission, less case_id, case_version and event_type."""
+
+    event_id: UUID
+    topic: str
+    envelope_without_case: dict[str, Any]
+    trace_headers: dict[str, str]
+    first_version_type: str
+    later_version_type: str
 
 
 async def save_submission(
-    connection: Any, *, client: str, external_id: str, content_json: str, content_hash: str
+    connection: Any,
+    *,
+    client: str,
+    external_id: str,
+    content_json: str,
+    content_hash: str,
+    announcement: Announcement,
 ) -> tuple[UUID, int] | None:
-    """(case id, version) of the new case or version, with that version kept in case_versions; None when
-    the content is the case's current content."""
-    row = await connection.fetchrow(_UPSERT_CASE, uuid4(), client, external_id, content_json, content_hash)
+    """(case id, version) of the new case or version, kept in case_versions and announced in the outbox;
+    None when the content is the case's current content. Runs on a connection in autocommit or inside the
+    caller's transaction alike."""
+    row = await connection.fetchrow(
+        _SUBMIT,
+        uuid4(),
+        client,
+        external_id,
+        content_json,
+        content_hash,
+        announcement.event_id,
+        announcement.topic,
+        announcement.first_version_type,
+        announcement.later_version_type,
+        orjson.dumps(announcement.envelope_without_case).decode(),
+        orjson.dumps(announcement.trace_headers).decode(),
+    )
     if row is None:
         return None
-    await connection.execute(_INSERT_VERSION, row["case_id"], row["version"], content_json)
     return row["case_id"], row["version"]
 
 
