@@ -375,6 +375,14 @@ class Bench:
             if rate < 5:
                 break
             steps.append(self.e2e_at(rate, self.plan.step_seconds))
+        # One bisection step between the highest rate that kept up and the lowest above it that did not,
+        # when they are far apart (the halving above leaves a factor of two).
+        kept_rates = [s["rate"] for s in steps if s["kept_up"]]
+        if kept_rates:
+            low = max(kept_rates)
+            higher = [s["rate"] for s in steps if not s["kept_up"] and s["rate"] > low]
+            if higher and min(higher) - low > 0.2 * low:
+                steps.append(self.e2e_at((low + min(higher)) // 2, self.plan.step_seconds))
         self.results["e2e_runs"] = steps
         self.results["e2e_p50_ms_at_100rps"] = steady["e2e_p50_ms"]
         self.results["e2e_p95_ms_at_100rps"] = steady["e2e_p95_ms"]
