@@ -602,9 +602,10 @@ GUARANTEES = [
     "transactional outbox (state change and event in one transaction; relay marks rows sent after the ack)",
     "inbox (event ids recorded in the same transaction as the effect; redeliveries change nothing)",
     "manual offset commits after the database commit (auto-commit off)",
-    "producer acks=all, enable_idempotence=True",
+    "producer acks=all, enable_idempotence=True (a new producer after a failed delivery)",
     "fsync=on, synchronous_commit=on (PostgreSQL)",
-    "tracing: off (OTEL_TRACES_EXPORTER=none) except in the tracing-on intake run (OTLP/HTTP to a local no-op sink)",
+    "tracing: not exported nor recorded (OTEL_TRACES_EXPORTER=none; W3C context still propagated) except in"
+    " the tracing-on intake run (OTLP/HTTP to a local no-op sink)",
     "prometheus metrics on",
 ]
 
