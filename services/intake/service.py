@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -65,11 +66,8 @@ async def submit_case(
     envelope = EventEnvelope(
         event_type=EventType.case_submitted, case_id=_SET_BY_THE_STATEMENT, case_version=1, payload=content
     )
-    connection = await (
-        driver_connection(session) if in_transaction else autocommit_driver_connection(session)
-    )
-    changed = await save_submission(
-        connection,
+    save = partial(
+        save_submission,
         client=client,
         external_id=submission.external_id,
         content_json=content_json.decode(),
@@ -85,6 +83,11 @@ async def submit_case(
             later_version_type=EventType.case_updated.value,
         ),
     )
+    if in_transaction:
+        changed = await save(await driver_connection(session))
+    else:
+        async with autocommit_driver_connection(session) as connection:
+            changed = await save(connection)
     if changed is None:  # identical resubmission
         case = (
             await session.exec(

@@ -6,8 +6,11 @@ the session's own connection, inside its transaction, with asyncpg's prepared-st
 are JSON text and come back decoded (SQLAlchemy's asyncpg dialect installs those codecs on every connection).
 """
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
@@ -27,12 +30,25 @@ async def driver_connection(source: AsyncSession | AsyncConnection) -> Any:
     return pooled.driver_connection
 
 
-async def autocommit_driver_connection(session: AsyncSession) -> Any:
+@asynccontextmanager
+async def autocommit_driver_connection(session: AsyncSession) -> AsyncIterator[Any]:
     """asyncpg.Connection of the session with no transaction begun: a statement sent to it commits on its
     own. For a use case that is one statement (PostgreSQL runs it atomically), it saves the BEGIN and COMMIT
-    round trips; the session's own commit or rollback then sends nothing."""
-    pooled = await (await session.connection()).get_raw_connection()
+    round trips; the session's own commit or rollback then sends nothing.
+
+    Nothing is sent after the statement either, so nothing would notice a connection the statement left
+    broken (a server that shut down under it, a cancellation half-way through the protocol): on any failure
+    but an error the server reported, the connection is invalidated rather than handed to the next request
+    (the fault suite caught one reused in that state)."""
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
     adapted: Any = pooled.dbapi_connection
     if adapted._transaction is not None:
         raise RuntimeError("the session already has a transaction: use driver_connection")
-    return pooled.driver_connection
+    try:
+        yield pooled.driver_connection
+    except asyncpg.PostgresError:
+        raise
+    except BaseException:
+        await connection.invalidate()
+        raise

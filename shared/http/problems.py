@@ -114,6 +114,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     # own errors, and those of SQLAlchemy's asyncpg adapter when the transaction is begun there.
     @app.exception_handler(asyncpg.PostgresError)
     @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(asyncpg.InternalClientError)
     @app.exception_handler(EmulatedDBAPIException)
     async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
         if not is_transient(exc):

@@ -2,10 +2,12 @@
 a rollback undoes them, a commit keeps them, and the session's own statements see them before the commit.
 On the autocommit connection, a statement commits on its own."""
 
+import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -69,8 +71,11 @@ async def test_an_autocommit_statement_commits_on_its_own_and_needs_no_open_tran
     engine, table = engine_and_table
     sessions = create_session_factory(engine)
     with pytest.raises(RuntimeError, match="the use case fails"):
-        async with sessions() as session, session.begin():
-            connection = await autocommit_driver_connection(session)
+        async with (
+            sessions() as session,
+            session.begin(),
+            autocommit_driver_connection(session) as connection,
+        ):
             await connection.execute(f"INSERT INTO {table} VALUES ($1)", uuid.uuid4())
             raise RuntimeError("the use case fails after its one statement")
     assert await count(engine, table) == 1  # one statement is its own transaction
@@ -78,4 +83,26 @@ async def test_an_autocommit_statement_commits_on_its_own_and_needs_no_open_tran
     async with sessions() as session, session.begin():
         await driver_connection(session)
         with pytest.raises(RuntimeError, match="already has a transaction"):
-            await autocommit_driver_connection(session)
+            async with autocommit_driver_connection(session):
+                pass
+
+
+async def test_an_autocommit_connection_left_in_doubt_is_never_reused(
+    engine_and_table: tuple[AsyncEngine, str],
+) -> None:
+    engine, table = engine_and_table
+    sessions = create_session_factory(engine)
+    row = uuid.uuid4()
+    # An error the server reported leaves the connection usable.
+    async with sessions() as session, autocommit_driver_connection(session) as connection:
+        await connection.execute(f"INSERT INTO {table} VALUES ($1)", row)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        async with sessions() as session, autocommit_driver_connection(session) as connection:
+            await connection.execute(f"INSERT INTO {table} VALUES ($1)", row)
+    assert not connection.is_closed()
+    # Any other failure (a lost server, a cancellation mid-protocol) may leave it half-way: it is closed.
+    with pytest.raises(asyncio.CancelledError):
+        async with sessions() as session, autocommit_driver_connection(session) as connection:
+            raise asyncio.CancelledError
+    assert connection.is_closed()
+    assert await count(engine, table) == 1

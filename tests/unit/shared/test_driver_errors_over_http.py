@@ -27,6 +27,8 @@ def app_raising(error: Exception) -> TestClient:
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
         asyncpg.InterfaceError("connection is closed"),
         asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        # Seen in the fault suite: a statement on a connection whose server had just shut down.
+        asyncpg.InternalClientError("cannot switch to state 12; another operation (2) is in progress"),
         AsyncAdapt_asyncpg_dbapi.InterfaceError("connection is closed"),  # type: ignore[no-untyped-call]
     ],
     ids=lambda error: type(error).__name__,
