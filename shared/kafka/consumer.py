@@ -368,6 +368,7 @@ class EventConsumer:
         backoff = 0.5
         while True:
             delivery: asyncio.Future[Any] | None = None
+            producer = self._producer.current
             try:
                 producer = await self._producer.usable()
                 delivery = await producer.send(
@@ -379,7 +380,7 @@ class EventConsumer:
                 # A delivery that failed broke the producer's sequence; one that timed out is still in its
                 # hands and may arrive twice (a replay's consumer drops one on event_id).
                 if delivery is not None and delivery.done() and not delivery.cancelled():
-                    self._producer.mark_broken(failure)
+                    self._producer.mark_broken(failure, producer)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
         self.progress.dead_lettered += 1

@@ -193,7 +193,7 @@ class OutboxRelay:
                 if error is None:
                     delivered.append(row_id)
                 else:
-                    self._producer.mark_broken(error)
+                    self._producer.mark_broken(error, producer)
                     failures.add(type(error).__name__)
             if delivered:
                 await connection.execute(self._mark_sent, delivered)

@@ -26,6 +26,7 @@ class RenewableProducer:
         self._create = create
         self._producer = create()
         self._broken_by: str | None = None
+        self._renewing = asyncio.Lock()  # the relay and a dead-letter publish may both find it broken
         self._retiring: set[asyncio.Task[None]] = set()
 
     @property
@@ -36,30 +37,36 @@ class RenewableProducer:
     async def start(self) -> None:
         await self._producer.start()
 
-    def mark_broken(self, error: BaseException) -> None:
-        """A delivery failed: its partition's sequence has a gap, so the next `usable()` renews."""
-        if self._broken_by is None:
+    def mark_broken(self, error: BaseException, producer: AIOKafkaProducer) -> None:
+        """A delivery of `producer` failed: its partition's sequence has a gap, so the next `usable()`
+        renews - unless `producer` was already replaced."""
+        if producer is self._producer and self._broken_by is None:
             self._broken_by = type(error).__name__
 
     async def usable(self) -> AIOKafkaProducer:
         """The producer, renewed first if a delivery failed. Raises (and stays due for renewal) while the
         broker cannot be reached."""
         if self._broken_by is not None:
-            fresh = self._create()
-            try:
-                await fresh.start()
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await fresh.stop()
-                raise
-            old, self._producer = self._producer, fresh
-            log.warning("Kafka producer renewed after a failed delivery (%s)", self._broken_by)
-            PRODUCER_RENEWALS.labels(self._broken_by).inc()
-            self._broken_by = None
-            task = asyncio.create_task(old.stop())  # flushes what it can, in the background
-            self._retiring.add(task)
-            task.add_done_callback(self._retired)
+            async with self._renewing:
+                if self._broken_by is not None:
+                    await self._renew(self._broken_by)
         return self._producer
+
+    async def _renew(self, reason: str) -> None:
+        fresh = self._create()
+        try:
+            await fresh.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await fresh.stop()
+            raise
+        old, self._producer = self._producer, fresh
+        self._broken_by = None
+        log.warning("Kafka producer renewed after a failed delivery (%s)", reason)
+        PRODUCER_RENEWALS.labels(reason).inc()
+        task = asyncio.create_task(old.stop())  # flushes what it can, in the background
+        self._retiring.add(task)
+        task.add_done_callback(self._retired)
 
     def _retired(self, task: "asyncio.Task[None]") -> None:
         self._retiring.discard(task)
