@@ -21,9 +21,12 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    on_case_events = build_batch_handler(settings.topic(Topic.therapy_recommendations.value))
+    on_events = build_batch_handler(settings.topic(Topic.therapy_recommendations.value))
     runtime.add_consumer(
-        "eligibility", [Topic.case_events.value], build_handlers(on_case_events), batch_handler=on_case_events
+        "eligibility",
+        [Topic.case_events.value, Topic.mdt_outcomes.value],
+        build_handlers(on_events),
+        batch_handler=on_events,
     )
 
     app = create_app(

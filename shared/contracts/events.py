@@ -12,6 +12,7 @@ class Topic(StrEnum):
     case_events = "case-events"
     therapy_recommendations = "therapy-recommendations"
     mdt_bookings = "mdt-bookings"
+    mdt_outcomes = "mdt-outcomes"
 
 
 class EventType(StrEnum):
@@ -23,6 +24,7 @@ class EventType(StrEnum):
     booking_waitlisted = "booking.waitlisted"
     booking_rescheduled = "booking.rescheduled"
     booking_cancelled = "booking.cancelled"
+    outcome_recorded = "outcome.recorded"
 
 
 TOPIC_OF_EVENT: dict[EventType, Topic] = {
@@ -34,6 +36,7 @@ TOPIC_OF_EVENT: dict[EventType, Topic] = {
     EventType.booking_waitlisted: Topic.mdt_bookings,
     EventType.booking_rescheduled: Topic.mdt_bookings,
     EventType.booking_cancelled: Topic.mdt_bookings,
+    EventType.outcome_recorded: Topic.mdt_outcomes,
 }
 
 
