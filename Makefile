@@ -48,6 +48,7 @@ stop:
 
 test: infra
 	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
+	@deploy/local/asyncapi-schema.sh  # the AsyncAPI 3.0 JSON Schema, to validate /asyncapi.json
 	@$(ENV) .venv/bin/pytest
 
 test-faults: infra

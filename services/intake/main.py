@@ -10,6 +10,8 @@ from services.intake.consumer import BATCH_HANDLER, HANDLERS
 from services.intake.service import TOPICS_CONSUMED
 from services.intake.settings import IntakeSettings
 from shared.auth import TokenTable
+from shared.contracts.asyncapi import asyncapi_document
+from shared.contracts.events import Topic
 from shared.http.app import create_app
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
@@ -30,6 +32,12 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
         readiness=runtime.readiness,
         refresh_metrics=runtime.refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=asyncapi_document(
+            service="intake",
+            title="intake: Kafka topics",
+            sends=[Topic.case_events],
+            receives=[Topic(topic) for topic in TOPICS_CONSUMED],
+        ),
         body_limits={"/v1/fhir/": settings.max_fhir_body_bytes},
     )
     app.include_router(

@@ -27,19 +27,6 @@ class EventType(StrEnum):
     outcome_recorded = "outcome.recorded"
 
 
-TOPIC_OF_EVENT: dict[EventType, Topic] = {
-    EventType.case_submitted: Topic.case_events,
-    EventType.case_updated: Topic.case_events,
-    EventType.case_withdrawn: Topic.case_events,
-    EventType.recommendation_issued: Topic.therapy_recommendations,
-    EventType.booking_confirmed: Topic.mdt_bookings,
-    EventType.booking_waitlisted: Topic.mdt_bookings,
-    EventType.booking_rescheduled: Topic.mdt_bookings,
-    EventType.booking_cancelled: Topic.mdt_bookings,
-    EventType.outcome_recorded: Topic.mdt_outcomes,
-}
-
-
 class EventEnvelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -50,3 +37,11 @@ class EventEnvelope(BaseModel):
     case_id: UUID
     case_version: int
     payload: dict[str, Any]
+
+
+class CaseWithdrawal(BaseModel):
+    """The payload of `case.withdrawn`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    withdrawn_at: datetime
