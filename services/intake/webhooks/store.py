@@ -19,7 +19,7 @@ _ENQUEUE = """
 INSERT INTO intake.webhook_deliveries
     (webhook_id, case_id, case_version, event_id, event_type, body, trace_headers)
 SELECT e.webhook_id, x.case_id, x.case_version, x.event_id, x.event_type, x.body, x.trace_headers::jsonb
-FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
      WITH ORDINALITY AS x(case_id, case_version, event_id, event_type, body, trace_headers, pattern, ord)
 JOIN intake.cases c ON c.case_id = x.case_id
 JOIN intake.webhook_endpoints e
