@@ -72,6 +72,13 @@ class WebhookReceiver:
             raise RuntimeError("receiver did not start")
         return self
 
+    def __enter__(self) -> "WebhookReceiver":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release_hangs.set()
+        self.stop()
+
     def stop(self) -> None:
         loop, server = self._loop, self._server
         if loop is None or server is None:

@@ -148,7 +148,9 @@ def build_webhook_router(
         body = CreatedWebhook(**_webhook(endpoint), secret=secret)
         return JSONResponse(body.model_dump(mode="json"), status_code=201)
 
-    @router.get("", response_model=list[Webhook], responses=problem_responses(401, 403))
+    @router.get(
+        "", response_model=list[Webhook], responses=problem_responses(401, 403, 422, s422="bad X-Client-Id")
+    )
     async def list_webhooks(
         _: Annotated[Principal, integration], client: ClientId = "default"
     ) -> list[dict[str, Any]]:
