@@ -6,7 +6,7 @@ ENV := . deploy/local/env.sh &&
 .PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger bench
 
 help:
-	@echo "make run    install what is missing, start Kafka, PostgreSQL and the three services"
+	@echo "make run    install what is missing, start Kafka, PostgreSQL, the three services and the MDT console"
 	@echo "make test   the same set-up, then every test"
 	@echo "make stop   stop the services, Kafka and PostgreSQL started by make run"
 	@echo "make lint   ruff and mypy"
@@ -27,6 +27,7 @@ run: infra
 	@$(ENV) deploy/local/services.sh start
 	@$(ENV) .venv/bin/python -m services.scheduler.seed
 	@$(ENV) echo; echo "Ready. intake http://127.0.0.1:8001  eligibility http://127.0.0.1:8002  scheduler http://127.0.0.1:8003 (OpenAPI at /docs)"; \
+	  echo "MDT console http://127.0.0.1:8004 (sign in with a coordinator, clinician or ops token)"; \
 	  echo "API tokens: $${API_TOKENS_FILE:-from your API_TOKENS}"; echo "Stop with: make stop"
 
 seed: infra
@@ -49,6 +50,7 @@ stop:
 test: infra
 	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
 	@deploy/local/asyncapi-schema.sh  # the AsyncAPI 3.0 JSON Schema, to validate /asyncapi.json
+	@deploy/local/browser.sh  # Chromium and chromedriver from Debian, for the console's browser tests
 	@$(ENV) .venv/bin/pytest
 
 test-faults: infra

@@ -26,4 +26,12 @@ if [ -z "${API_TOKENS:-}" ]; then
   set -a; . "$tokens_file"; set +a
   export API_TOKENS_FILE="$tokens_file"
 fi
+if [ -z "${CONSOLE_SESSION_SECRET:-}" ]; then
+  # The MDT console's cookie-signing key: made once, kept beside the tokens.
+  secret_file="$state/console-secret.env"
+  if [ ! -f "$secret_file" ]; then
+    (umask 077; echo "CONSOLE_SESSION_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$secret_file")
+  fi
+  set -a; . "$secret_file"; set +a
+fi
 export ENVIRONMENT="${ENVIRONMENT:-development}"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts, stops and reports the three services as background uvicorn processes.
+# Starts, stops and reports the three services and the MDT console as background uvicorn processes.
 #   deploy/local/services.sh start|stop|status
 # Configuration comes from the environment (see deploy/local/env.sh). Logs: .local/logs/<service>.log
 set -euo pipefail
@@ -7,8 +7,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 state="${LOCAL_STATE_DIR:-$root/.local}"
 mkdir -p "$state/run" "$state/logs"
-declare -A ports=([intake]="${INTAKE_PORT:-8001}" [eligibility]="${ELIGIBILITY_PORT:-8002}" [scheduler]="${SCHEDULER_PORT:-8003}")
-services=(intake eligibility scheduler)
+declare -A ports=([intake]="${INTAKE_PORT:-8001}" [eligibility]="${ELIGIBILITY_PORT:-8002}" [scheduler]="${SCHEDULER_PORT:-8003}" [console]="${CONSOLE_PORT:-8004}")
+services=(intake eligibility scheduler console)
 
 running() { local f="$state/run/$1.pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
@@ -20,6 +20,10 @@ start() {
     export OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
     echo "[services] tracing to the local Jaeger (UI http://127.0.0.1:16686)"
   fi
+  # The console calls the three services where this script starts them.
+  export INTAKE_URL="${INTAKE_URL:-http://127.0.0.1:${ports[intake]}}" \
+    ELIGIBILITY_URL="${ELIGIBILITY_URL:-http://127.0.0.1:${ports[eligibility]}}" \
+    SCHEDULER_URL="${SCHEDULER_URL:-http://127.0.0.1:${ports[scheduler]}}"
   for s in "${services[@]}"; do
     if running "$s"; then echo "[services] $s already running on :${ports[$s]}"; continue; fi
     echo "[services] starting $s on 127.0.0.1:${ports[$s]}"
