@@ -25,6 +25,7 @@ EXPECTED = {
     "prometheus",
     "grafana",
     "migrate",
+    "console",
     *APPS,
 }
 
@@ -112,6 +113,19 @@ def test_the_services_are_built_from_the_one_dockerfile_with_their_own_service_a
             compose["services"][name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
             == "http://otel-collector:4318"
         )
+
+
+def test_the_console_starts_after_the_services_it_calls_and_calls_them_by_name(
+    compose: dict[str, Any],
+) -> None:
+    console = compose["services"]["console"]
+    assert console["build"]["args"]["SERVICE"] == "console"
+    assert {name: d["condition"] for name, d in console["depends_on"].items()} == dict.fromkeys(
+        APPS, "service_healthy"
+    )
+    for name in APPS:
+        assert console["environment"][f"{name.upper()}_URL"] == f"http://{name}:8000"
+    assert "/readyz" in " ".join(console["healthcheck"]["test"])
 
 
 def test_mounted_config_files_exist(compose: dict[str, Any]) -> None:
