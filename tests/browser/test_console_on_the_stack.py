@@ -75,24 +75,23 @@ def test_a_clinician_reads_a_case_with_its_alerts_first(
     assert browser.find_element(By.ID, "case-status").text in ("evaluated", "waitlisted", "booked", "listed")
 
 
-def set_up_team_and_meetings(pipeline: Pipeline) -> tuple[int, list[str]]:
-    """A team with one core member of every specialty, always available, and two one-off meetings."""
+def staff_and_meetings(pipeline: Pipeline) -> None:
+    """Clinicians of every specialty, always available, in a team with meetings ahead (the shared helper
+    makes the team and meetings with the meetings API; made here when it does not)."""
     scheduler = pipeline.url("scheduler")
-    staff = staff_every_specialty(scheduler, days=5)
+    staff = staff_every_specialty(scheduler)
     with httpx.Client(base_url=scheduler, headers=auth("coordinator"), timeout=30) as client:
+        teams = client.get("/v1/teams")
+        assert teams.status_code == 200, teams.text
+        if teams.json():
+            return
         team = client.post(
             "/v1/teams",
             json={
                 "code": f"browser-{uuid4().hex[:8]}",
                 "name": "Browser test MDT",
                 "timezone": "Europe/London",
-                "quorum_specialties": [
-                    Specialty.radiology,
-                    Specialty.radiation_oncology,
-                    Specialty.surgery,
-                    Specialty.palliative_care,
-                    Specialty.medical_oncology,
-                ],
+                "quorum_specialties": [Specialty.radiology],
                 "listing_cutoff_hours": 0,
             },
         )
@@ -100,16 +99,25 @@ def set_up_team_and_meetings(pipeline: Pipeline) -> tuple[int, list[str]]:
         team_id = int(team.json()["team_id"])
         for clinician_id in staff:
             member = client.put(f"/v1/teams/{team_id}/members/{clinician_id}", json={"role": "core"})
-            assert member.status_code in (200, 201), member.text
-        meetings = []
-        for hours in (26, 50):
+            assert member.status_code == 200, member.text
+        for hours in (3, 15, 27):
             start = align_up(datetime.now(UTC) + timedelta(hours=hours))
             meeting = client.post(
-                "/v1/meetings", json={"team_id": team_id, "start": start.isoformat(), "duration_minutes": 90}
+                "/v1/meetings", json={"team_id": team_id, "start": start.isoformat(), "duration_minutes": 60}
             )
             assert meeting.status_code == 201, meeting.text
-            meetings.append(str(meeting.json()["meeting_id"]))
-    return team_id, meetings
+
+
+def another_meeting(pipeline: Pipeline, meeting: dict[str, Any]) -> str:
+    """A later scheduled meeting of the same team, to move an item to."""
+    meetings = httpx.get(
+        f"{pipeline.url('scheduler')}/v1/meetings",
+        params={"team": meeting["team_id"], "from": meeting["end"], "status": "scheduled"},
+        headers=auth("coordinator"),
+        timeout=10,
+    )
+    assert meetings.status_code == 200, meetings.text
+    return str(meetings.json()[0]["meeting_id"])
 
 
 def listing(pipeline: Pipeline, case_id: str) -> dict[str, Any] | None:
@@ -127,15 +135,19 @@ def listing(pipeline: Pipeline, case_id: str) -> dict[str, Any] | None:
 def test_a_coordinator_prepares_and_locks_a_meeting_and_a_clinician_records_the_outcome(
     browser: WebDriver, pipeline: Pipeline, stack_console: RunningService
 ) -> None:
-    team_id, (first, second) = set_up_team_and_meetings(pipeline)
+    staff_and_meetings(pipeline)
     cases = [submit(pipeline, a_case()) for _ in range(2)]
     listed = [eventually(partial(listing, pipeline, case_id), timeout=60) for case_id in cases]
-    assert all(entry["meeting_id"] == first for entry in listed)
+    first = listed[0]["meeting_id"]
+    assert listed[1]["meeting_id"] == first
     kept, moved = (entry["item_id"] for entry in listed)
+    meeting = httpx.get(
+        f"{pipeline.url('scheduler')}/v1/meetings/{first}", headers=auth("ops"), timeout=10
+    ).json()
+    second = another_meeting(pipeline, meeting)
 
     sign_in(browser, stack_console.url, "coordinator")
-    start = httpx.get(f"{pipeline.url('scheduler')}/v1/meetings/{first}", headers=auth("ops")).json()["start"]
-    browser.get(f"{stack_console.url}/week?team={team_id}&day={start[:10]}")
+    browser.get(f"{stack_console.url}/week?team={meeting['team_id']}&day={meeting['start'][:10]}")
     assert browser.find_element(By.CSS_SELECTOR, f'a[href="/meetings/{first}"]')
     screenshot(browser, "week")
 
