@@ -2,6 +2,8 @@
 §5-6): a coordinator prepares and locks a meeting, a clinician records outcomes and meets the API's 422.
 Writes the README's screenshots of the week, the agenda and the outcome form (docs/console/)."""
 
+import re
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -39,6 +41,9 @@ def test_coordinator_prepares_and_locks_a_meeting_then_a_clinician_records_outco
     assert "Bone metastases MDT" in browser.find_element(By.TAG_NAME, "h1").text
     assert "18 / 90 min" in browser.find_element(By.CSS_SELECTOR, "table.meetings").text
     assert unlabelled_controls(browser) == []
+    countdown = browser.find_element(By.CSS_SELECTOR, "table.worklist time[data-countdown]")
+    assert countdown.get_attribute("data-ticked") == "yes"  # the script keeps it counting down
+    assert re.fullmatch(r"\d+ d \d+ h left", countdown.text), countdown.text
     screenshot(browser, "week")
 
     click(browser, By.CSS_SELECTOR, f'a[href="/meetings/{fake.first}"]')

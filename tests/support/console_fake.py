@@ -209,7 +209,7 @@ class FakeServices:
             "mode": item["mode"],
             "minutes": item["minutes"],
             "late": item["late"],
-            "ready": None,
+            "ready": all(v is True for v in item["readiness"].values()),
             "estimated_start": None,
         }
 

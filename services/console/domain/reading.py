@@ -170,3 +170,23 @@ def week_of(day: date, timezone: str) -> Week:
 def readiness_lines(readiness: Mapping[str, Any]) -> list[tuple[str, str, bool | None]]:
     """(key, label, value) for each readiness value the item lists (spine MRI only when it applies)."""
     return [(key, label, readiness.get(key)) for key, label in READINESS_LABELS.items() if key in readiness]
+
+
+WORKLIST_KINDS = ("deadline_at_risk", "waitlisted", "late", "not_ready")
+AT_RISK_WITHIN = timedelta(hours=24)
+
+
+def on_worklist(kind: str, entry: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a worklist entry (a placement) is of `kind` (meetings.md §5) by its own fields: a scheduler
+    that does not filter by `kind` yet answers every waitlisted case for every kind."""
+    waitlisted = entry.get("status") == "waitlisted"
+    deadline = parse_instant(entry.get("deadline"))
+    if kind == "waitlisted":
+        return waitlisted
+    if kind == "deadline_at_risk":
+        return waitlisted and deadline is not None and deadline - now <= AT_RISK_WITHIN
+    if kind == "late":
+        return entry.get("status") == "confirmed" and entry.get("late") is True
+    if kind == "not_ready":
+        return entry.get("status") == "confirmed" and entry.get("ready") is False
+    return False

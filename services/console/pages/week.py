@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.console.domain.reading import parse_instant, week_of
+from services.console.domain.reading import on_worklist, week_of
 from services.console.pages.rendering import render
 from services.console.pages.session import Reader
 from services.console.upstream import scheduler
@@ -44,7 +44,7 @@ async def week(request: Request, user: Reader, team: int | None = None, day: dat
             "team_timezone": timezone,
             "week": span,
             "meetings": [_meeting_line(m) for m in meetings],
-            "worklist": await _worklist(user),
+            "worklist": await _worklist(user, now),
             "worklist_titles": WORKLIST_TITLES,
         },
     )
@@ -62,17 +62,9 @@ def _meeting_line(meeting: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _worklist(user: Reader) -> dict[str, list[dict[str, Any]]]:
-    """Each kind once, most pressing first; a case shows under the first kind that holds it."""
-    seen: set[str] = set()
-    out: dict[str, list[dict[str, Any]]] = {}
-    for kind in WORKLIST_TITLES:
-        entries = []
-        for entry in await scheduler.worklist(user.scheduler, kind):
-            key = str(entry.get("booking_id") or entry.get("case_id"))
-            if key in seen:
-                continue
-            seen.add(key)
-            entries.append({**entry, "deadline_at": parse_instant(entry.get("deadline"))})
-        out[kind] = entries
-    return out
+async def _worklist(user: Reader, now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """Each kind as the scheduler answers it, keeping only entries of that kind by their own fields."""
+    return {
+        kind: [e for e in await scheduler.worklist(user.scheduler, kind) if on_worklist(kind, e, now)]
+        for kind in WORKLIST_TITLES
+    }

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.console.domain import outcome_form
-from services.console.domain.reading import read_recommendation, time_left, week_of
+from services.console.domain.reading import on_worklist, read_recommendation, time_left, week_of
 from shared.contracts.codes import TherapyCode
 from tests.support.console_fake import recommendation
 
@@ -134,3 +134,20 @@ def test_next_item_is_the_next_listed_in_agenda_order() -> None:
     assert outcome_form.expected_attendees(
         [{"clinician_id": 1, "response": "expected"}, {"clinician_id": 2, "response": "declined"}]
     ) == [1]
+
+
+def test_worklist_kinds_are_read_from_each_entrys_own_fields() -> None:
+    soon = (NOW + timedelta(hours=20)).isoformat()
+    later = (NOW + timedelta(hours=30)).isoformat()
+    waitlisted_soon = {"status": "waitlisted", "deadline": soon}
+    assert on_worklist("deadline_at_risk", waitlisted_soon, NOW) and on_worklist(
+        "waitlisted", waitlisted_soon, NOW
+    )
+    assert not on_worklist("deadline_at_risk", {"status": "waitlisted", "deadline": later}, NOW)
+    listed = {"status": "confirmed", "deadline": later, "late": True, "ready": False}
+    assert on_worklist("late", listed, NOW) and on_worklist("not_ready", listed, NOW)
+    assert not on_worklist("waitlisted", listed, NOW)
+    # A scheduler without meetings answers waitlisted bookings (no `late`, no `ready`) for every kind.
+    assert not on_worklist("late", waitlisted_soon, NOW) and not on_worklist(
+        "not_ready", waitlisted_soon, NOW
+    )
