@@ -27,7 +27,7 @@ async def case_page(request: Request, case_id: UUID, user: Reader) -> Response:
     placements = [
         await _with_item(user, p) for p in await scheduler.bookings_of_case(user.scheduler, case_id)
     ]
-    view = await intake.case_view(user.intake, case_id)
+    view = await intake.case_view(user.intake, user.role, case_id)
     return render(
         request,
         "case.html",

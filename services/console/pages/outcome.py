@@ -1,6 +1,7 @@
 """The outcome form of an agenda item or a huddle (meetings.md §6): one row per therapy, intent, the
 decision-to-treat date and attendees; the API's 422 next to the fields it names; then the next item."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -130,7 +131,12 @@ async def record_huddle_outcome(request: Request, booking_id: UUID, user: Outcom
     return await _record(request, context, send, lambda _: f"/cases/{context['case_id']}")
 
 
-async def _record(request: Request, context: dict[str, Any], send: Any, after: Any) -> Response:
+async def _record(
+    request: Request,
+    context: dict[str, Any],
+    send: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+    after: Callable[[dict[str, Any]], str],
+) -> Response:
     form = await request.form()
     fields = {key: str(value) for key, value in form.items()}
     rows = outcome_form.rows_from_form(context["verdicts"], fields)

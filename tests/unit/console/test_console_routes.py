@@ -290,3 +290,15 @@ def test_placeholder_session_secret_is_refused_outside_development(environment: 
     with pytest.raises(ValidationError, match="CONSOLE_SESSION_SECRET"):
         ConsoleSettings(environment=environment, console_session_secret="short")
     assert ConsoleSettings(environment="development").console_session_secret.get_secret_value()
+
+
+async def test_intake_is_asked_for_the_case_only_by_the_roles_it_serves(
+    console: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    await sign_in(console, "clinician")
+    await console.get(f"/cases/{fake.cases[0]}")
+    assert not [call for call in fake.calls if call[2].startswith("/v1/cases/")]
+    await sign_in(console, "ops")
+    page = await console.get(f"/cases/{fake.cases[0]}")
+    assert ("ops", "GET", f"/v1/cases/{fake.cases[0]}") in [call[:3] for call in fake.calls]
+    assert 'id="case-status">listed<' in page.text and "Record outcome" not in page.text
