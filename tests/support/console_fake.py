@@ -93,6 +93,26 @@ class FakeServices:
         for index, case_id in enumerate(self.cases):
             self.recommendations[str(case_id)] = recommendation(case_id, alerts=index == 0)
             self.add_item(self.first, case_id, position=index + 1, ready=index != 1)
+        self.huddle_case = uuid4()
+        self.recommendations[str(self.huddle_case)] = recommendation(self.huddle_case)
+        self.huddle: dict[str, Any] = {
+            "schema_version": 2,
+            "booking_id": str(uuid4()),
+            "case_id": str(self.huddle_case),
+            "case_version": 1,
+            "status": "confirmed",
+            "start": (self.now + timedelta(hours=5)).isoformat(),
+            "end": (self.now + timedelta(hours=5, minutes=30)).isoformat(),
+            "urgency": "emergency",
+            "deadline": (self.now + timedelta(hours=20)).isoformat(),
+            "participants": [
+                {"clinician_id": cid, "name": name, "specialty": spec} for cid, name, spec in CLINICIANS[:4]
+            ],
+            "missing_specialties": [],
+            "partial": False,
+            "reason": None,
+            "kind": "huddle",
+        }
 
     # --- state ---
     def add_meeting(self, start: datetime) -> str:
@@ -335,7 +355,12 @@ class FakeServices:
         if m := re.fullmatch(r"/v1/meetings/([^/]+)/items/([^/]+)/outcome", path):
             if role not in ("coordinator", "clinician"):
                 return _problem(403, "Forbidden", f"role {role} may not do this")
-            return self._outcome(m.group(1), self.items[m.group(2)], body, role)
+            item = self.items[m.group(2)]
+            if item["status"] == "deferred":
+                return _problem(409, "Conflict", "the item is deferred")
+            members = {cid: Specialty(spec) for cid, _, spec in CLINICIANS}
+            required = frozenset(Specialty(s) for s in item["required_specialties"])
+            return self._outcome(item["case_id"], item, body, role, required, members)
         if path == "/v1/worklist":
             kind = params.get("kind")
             entries = [i for i in self.items.values() if i["status"] == "listed"]
@@ -347,39 +372,52 @@ class FakeServices:
                 entries = []
             return _ok([self.booking_of(i) for i in entries])
         if path == "/v1/bookings":
-            return _ok(
-                [self.booking_of(i) for i in self.items.values() if i["case_id"] == params.get("case_id")]
+            found = [self.booking_of(i) for i in self.items.values() if i["case_id"] == params.get("case_id")]
+            return _ok(found + ([self.huddle] if params.get("case_id") == self.huddle["case_id"] else []))
+        if path == f"/v1/bookings/{self.huddle['booking_id']}":
+            return _ok(self.huddle)
+        if path == f"/v1/bookings/{self.huddle['booking_id']}/outcome":
+            if role not in ("coordinator", "clinician"):
+                return _problem(403, "Forbidden", f"role {role} may not do this")
+            participants = {p["clinician_id"]: Specialty(p["specialty"]) for p in self.huddle["participants"]}
+            required = frozenset(
+                Specialty(s) for s in self.recommendations[self.huddle["case_id"]]["required_specialties"]
             )
+            return self._outcome(self.huddle["case_id"], None, body, role, required, participants)
         return _problem(404, "Not Found", "Not Found")
 
-    def _outcome(self, meeting_id: str, item: dict[str, Any], body: Any, role: str) -> httpx.Response:
-        if item["status"] == "deferred":
-            return _problem(409, "Conflict", "the item is deferred")
+    def _outcome(
+        self,
+        case_id: str,
+        item: dict[str, Any] | None,
+        body: Any,
+        role: str,
+        required: frozenset[Specialty],
+        eligible: dict[int, Specialty],
+    ) -> httpx.Response:
         try:
             request = OutcomeRequest.model_validate(body)
         except ValidationError as error:
             return _problem(422, "Invalid request", "invalid", validation_errors(error.errors()))
-        rec = self.recommendations[item["case_id"]]
+        rec = self.recommendations[case_id]
         verdicts = {TherapyCode(t["code"]): Verdict(t["status"]) for t in rec["therapies"]}
-        members = {cid: Specialty(spec) for cid, _, spec in CLINICIANS}
         problems = outcome_problems(
-            request,
-            verdicts=verdicts,
-            required_specialties=frozenset(Specialty(s) for s in item["required_specialties"]),
-            eligible_attendees=members,
+            request, verdicts=verdicts, required_specialties=required, eligible_attendees=eligible
         )
         if problems:
             return _problem(
                 422, "Invalid outcome", f"{len(problems)} problem(s)", [p.as_error() for p in problems]
             )
-        item["status"] = "discussed"
-        version = 1 + sum(1 for o in self.outcomes if o["case_id"] == item["case_id"])
+        if item is not None:
+            item["status"] = "discussed"
+        version = 1 + sum(1 for o in self.outcomes if o["case_id"] == case_id)
         outcome = {
             **body,
             "outcome_id": str(uuid4()),
             "version": version,
-            "case_id": item["case_id"],
-            "meeting_id": meeting_id,
+            "case_id": case_id,
+            "meeting_id": item["meeting_id"] if item else None,
+            "booking_id": self.huddle["booking_id"] if item is None else item["booking_id"],
             "recorded_by_role": role,
         }
         self.outcomes.append(outcome)

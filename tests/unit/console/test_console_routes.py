@@ -302,3 +302,47 @@ async def test_intake_is_asked_for_the_case_only_by_the_roles_it_serves(
     page = await console.get(f"/cases/{fake.cases[0]}")
     assert ("ops", "GET", f"/v1/cases/{fake.cases[0]}") in [call[:3] for call in fake.calls]
     assert 'id="case-status">listed<' in page.text and "Record outcome" not in page.text
+
+
+async def test_a_huddle_outcome_is_recorded_from_the_case_page_with_its_participants_prefilled(
+    console: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    csrf = await sign_in(console, "clinician")
+    case_page = await console.get(f"/cases/{fake.huddle_case}")
+    booking_id = fake.huddle["booking_id"]
+    assert f'href="/bookings/{booking_id}/outcome"' in case_page.text
+    form = await console.get(f"/bookings/{booking_id}/outcome")
+    assert form.status_code == 200 and form.text.count('name="attendees"') == 4
+    assert form.text.count("checked") == 4
+    data = {
+        "csrf_token": csrf,
+        "decision-non_opioid_analgesic": "accepted",
+        "decision-external_beam_radiotherapy": "accepted",
+        "decision-opioid_analgesic": "deferred",
+        "decision-surgery": "modified",
+        "reason-surgery": "clinical_judgement",
+        "note-surgery": "fixation first",
+        "intent": "palliative",
+        "decision_to_treat_date": "2026-12-01",
+        "attendees": ["1", "2", "3", "4"],
+        "further_investigations": ["spine_mri"],
+    }
+    saved = await console.post(f"/bookings/{booking_id}/outcome", data=data)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/cases/{fake.huddle_case}"
+    outcome = fake.outcomes[0]
+    assert outcome["booking_id"] == booking_id and outcome["decision_to_treat_date"] == "2026-12-01"
+    assert outcome["further_investigations"] == ["spine_mri"] and outcome["attendees"] == [1, 2, 3, 4]
+
+
+async def test_absences_are_recorded_and_taken_back(console: httpx.AsyncClient, fake: FakeServices) -> None:
+    csrf = await sign_in(console, "coordinator")
+    recorded = await console.post(
+        f"/meetings/{fake.first}/absences/3", data={"csrf_token": csrf, "absent": "yes"}
+    )
+    assert recorded.headers["location"] == f"/meetings/{fake.first}#attendance"
+    page = await console.get(f"/meetings/{fake.first}")
+    assert "Absence recorded" in page.text and "quorum lacking: surgery" in page.text
+    assert 'Take back absence<span class="visually-hidden"> of Dr Chloe Martin' in page.text
+    await console.post(f"/meetings/{fake.first}/absences/3", data={"csrf_token": csrf, "absent": "no"})
+    assert fake.meetings[fake.first]["absent"] == set()
+    assert ("coordinator", "DELETE", f"/v1/meetings/{fake.first}/absences/3") in [c[:3] for c in fake.calls]
