@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . deploy/local/env.sh &&
 
-.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger bench
+.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger observe bench
 
 help:
 	@echo "make run    install what is missing, start Kafka, PostgreSQL and the three services"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  the pipeline against its limits (quick, < 3 min; BENCH=full for the long one)"
 	@echo "make jaeger start the local trace backend (first time: builds it); make run then traces to it"
+	@echo "make observe Jaeger and Prometheus (127.0.0.1:9090, scraping the services, with the alert rules)"
 	@echo "make dlq    list dead letters; make dlq-replay TOPIC=case-events [OFFSET=n] sends them back"
 
 install:
@@ -35,6 +36,11 @@ seed: infra
 jaeger:
 	@deploy/local/jaeger.sh start
 
+# Prometheus from Debian's packages, run under .local/prometheus (not Debian's service); Jaeger if not up.
+observe:
+	@deploy/local/jaeger.sh start
+	@deploy/local/prometheus.sh start
+
 # A fresh database and topic prefix per run (the dev data is not touched); report in bench/results/.
 bench: infra
 	@deploy/local/vegeta.sh
@@ -42,12 +48,14 @@ bench: infra
 
 stop:
 	@deploy/local/services.sh stop
+	@deploy/local/prometheus.sh stop
 	@deploy/local/jaeger.sh stop
 	@deploy/local/kafka.sh stop
 	@deploy/local/postgres.sh stop
 
 test: infra
 	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
+	@deploy/local/prometheus.sh install  # promtool, for the alert rules' unit tests
 	@$(ENV) .venv/bin/pytest
 
 test-faults: infra
