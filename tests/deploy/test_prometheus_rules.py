@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from tests.deploy.manifests import ROOT
 from tests.deploy.test_grafana_dashboard import exported_metric_names
