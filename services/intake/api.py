@@ -173,12 +173,14 @@ def build_router(
     @router.get(
         "/cases/{case_id}",
         response_model=CaseView,
+        # trace_id is set for the ops role only, and left out of the answer otherwise.
+        response_model_exclude_unset=True,
         responses=problem_responses(401, 403, 404, 422, s404="unknown case", s422="case_id is not a UUID"),
     )
-    async def get_case(case_id: UUID, _: Annotated[Principal, reader]) -> CaseView:
+    async def get_case(case_id: UUID, principal: Annotated[Principal, reader]) -> CaseView:
         async with sessions() as session:
             try:
-                return await service.get_case(session, case_id)
+                return await service.get_case(session, case_id, with_trace=principal.role == Role.ops)
             except service.CaseNotFoundError:
                 raise ProblemError(404, "Not found", "no case with this id") from None
 

@@ -4,7 +4,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.intake.adapters.tables import CaseRecord
 
@@ -38,6 +38,12 @@ class CaseView(BaseModel):
     status: PipelineStatus
     recommendation: dict[str, Any] | None
     booking: dict[str, Any] | None
+    trace_id: str | None = Field(
+        default=None,
+        description="The W3C trace id of the submission that made the current version; shown to the ops role"
+        " only (open it in the trace backend, e.g. Jaeger at /trace/{trace_id}).",
+        pattern="^[0-9a-f]{32}$",
+    )
 
 
 def pipeline_status(case: CaseRecord) -> PipelineStatus:
@@ -59,6 +65,13 @@ def case_view(case: CaseRecord) -> CaseView:
         recommendation=case.recommendation,
         booking=case.booking,
     )
+
+
+def ops_case_view(case: CaseRecord, trace_id: str | None) -> CaseView:
+    """The case view with the trace of its current version (the field is left out for other roles)."""
+    view = case_view(case)
+    view.trace_id = trace_id
+    return view
 
 
 def recommendation_summary(recommendation: dict[str, Any]) -> dict[str, Any]:

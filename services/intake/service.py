@@ -19,12 +19,13 @@ from services.intake.adapters.case_writes import (
     save_downstream_state,
     save_submission,
 )
-from services.intake.adapters.tables import CaseRecord, IdempotencyRecord, outbox
+from services.intake.adapters.tables import CaseRecord, CaseVersionRecord, IdempotencyRecord, outbox
 from services.intake.case_view import (
     CaseView,
     PipelineStatus,
     SubmissionReceipt,
     case_view,
+    ops_case_view,
     pipeline_status,
     recommendation_summary,
 )
@@ -170,11 +171,18 @@ async def withdraw_case(
     ), True
 
 
-async def get_case(session: AsyncSession, case_id: UUID) -> CaseView:
+async def get_case(session: AsyncSession, case_id: UUID, *, with_trace: bool = False) -> CaseView:
     case = await session.get(CaseRecord, case_id)
     if case is None:
         raise CaseNotFoundError
-    return case_view(case)
+    if not with_trace:
+        return case_view(case)
+    trace_id = await session.scalar(
+        select(CaseVersionRecord.trace_id).where(
+            CaseVersionRecord.case_id == case_id, CaseVersionRecord.version == case.version
+        )
+    )
+    return ops_case_view(case, trace_id)
 
 
 async def record_downstream_decisions(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:

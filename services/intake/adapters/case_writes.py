@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import orjson
 
 from services.intake.adapters.tables import outbox
+from shared.telemetry import trace_id_from_headers
 
 # One statement makes the case or its next version, keeps that version and writes the event announcing it
 # to the outbox: PostgreSQL runs it atomically, so it needs no transaction of its own (BEGIN and COMMIT
@@ -30,8 +31,8 @@ WITH saved AS (
     WHERE c.content_hash <> excluded.content_hash
     RETURNING case_id, version
 ), kept AS (
-    INSERT INTO intake.case_versions (case_id, version, content)
-    SELECT case_id, version, $4 FROM saved
+    INSERT INTO intake.case_versions (case_id, version, content, trace_id)
+    SELECT case_id, version, $4, $12 FROM saved
 ), typed AS (
     SELECT case_id, version, CASE WHEN version = 1 THEN $8 ELSE $9 END AS event_type FROM saved
 ), announced AS (
@@ -83,6 +84,7 @@ async def save_submission(
         announcement.later_version_type,
         orjson.dumps(announcement.envelope_without_case).decode(),
         orjson.dumps(announcement.trace_headers).decode(),
+        trace_id_from_headers(announcement.trace_headers),
     )
     if row is None:
         return None

@@ -54,6 +54,7 @@ class CaseVersionRecord(SQLModel, table=True):
     version: int = Field(primary_key=True)
     content: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     received_at: datetime | None = _timestamp()
+    trace_id: str | None = Field(default=None, max_length=32)  # W3C trace id of the submission's request
 
 
 class IdempotencyRecord(SQLModel, table=True):
