@@ -55,14 +55,17 @@ stop:
 
 test: infra
 	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
+	@deploy/local/asyncapi-schema.sh  # the AsyncAPI 3.0 JSON Schema, to validate /asyncapi.json
 	@deploy/local/prometheus.sh install  # promtool, for the alert rules' unit tests
 	@$(ENV) .venv/bin/pytest
 
 test-faults: infra
 	@$(ENV) .venv/bin/pytest tests/faults
 
+# Closed ports: the unit tier must pass with no broker and no database reachable.
 test-unit: install
-	@.venv/bin/pytest tests/unit
+	@KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9 DATABASE_URL=postgresql+asyncpg://none:none@127.0.0.1:9/none \
+	  .venv/bin/pytest tests/unit
 
 lint: install
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy shared services tests

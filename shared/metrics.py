@@ -34,3 +34,8 @@ SUBMISSION_TO_BOOKING = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
 WORKLIST_SIZE = Gauge("scheduler_worklist_size", "Waitlisted cases")
+MDT_RECOMMENDATION_DECISIONS = Counter(
+    "mdt_recommendation_decisions_total",
+    "MDT decisions per therapy, by the verdict the meeting saw and the decision taken (each outcome version once)",
+    ["therapy", "verdict", "decision"],
+)

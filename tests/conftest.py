@@ -19,9 +19,12 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def infrastructure() -> Iterator[Infrastructure]:
+def infrastructure(run_id: str) -> Iterator[Infrastructure]:
+    """Kafka and PostgreSQL, started only when a test asks for them (never for tests/unit). At the end the
+    run's topics are deleted (their names carry the run id), so a shared broker does not collect hundreds."""
     with provide_infrastructure() as infra:
         yield infra
+        asyncio.run(delete_topics_containing(infra.kafka_bootstrap_servers, run_id))
 
 
 @pytest.fixture(scope="session")
@@ -47,11 +50,3 @@ def pipeline(
         database_url, infrastructure.kafka_bootstrap_servers, topic_prefix, log_dir
     ) as running:
         yield running
-
-
-@pytest.fixture(scope="session", autouse=True)
-def drop_run_topics(infrastructure: Infrastructure, run_id: str) -> Iterator[None]:
-    """Deletes this run's topics at the end (their names carry the run id), so a shared broker does not
-    collect hundreds of them."""
-    yield
-    asyncio.run(delete_topics_containing(infrastructure.kafka_bootstrap_servers, run_id))

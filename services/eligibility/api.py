@@ -1,13 +1,15 @@
 """Eligibility's HTTP API: the what-if evaluation, stored recommendations and the ruleset."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from services.eligibility import service
 from services.eligibility.domain import evaluate, ruleset_document
+from services.eligibility.outcomes import concordance_report
+from services.eligibility.schemas import ConcordanceReport, TherapyConcordanceView
 from shared.auth import Principal, Role, TokenTable, require_roles
 from shared.contracts.case import CaseSubmission
 from shared.contracts.recommendation import Recommendation
@@ -47,5 +49,36 @@ def build_router(sessions: SessionFactory, tokens: TokenTable) -> APIRouter:
     @router.get("/rules", responses=problem_responses(401, 403))
     async def get_rules(_: Annotated[Principal, reader]) -> dict[str, Any]:
         return ruleset_document()
+
+    @router.get(
+        "/concordance",
+        response_model=ConcordanceReport,
+        response_model_by_alias=True,
+        responses=problem_responses(401, 403, 422, s422="a filter is not valid"),
+    )
+    async def get_concordance(
+        _: Annotated[Principal, reader],
+        ruleset_version: Annotated[str | None, Query(max_length=32)] = None,
+        from_date: Annotated[date | None, Query(alias="from")] = None,
+        to_date: Annotated[date | None, Query(alias="to")] = None,
+    ) -> ConcordanceReport:
+        """For each therapy, MDT decisions by verdict, from the latest outcome of each case; dates are UTC days
+        of recording, both inclusive."""
+        if from_date is not None and to_date is not None and from_date > to_date:
+            raise ProblemError(
+                422,
+                "Invalid request",
+                "1 field(s) failed validation",
+                errors=[{"field": "from", "reason": "must not be after to"}],
+            )
+        async with sessions() as session, session.begin():
+            cases, therapies = await concordance_report(session, ruleset_version, from_date, to_date)
+        return ConcordanceReport(
+            ruleset_version=ruleset_version,
+            from_date=from_date,
+            to_date=to_date,
+            cases=cases,
+            therapies=[TherapyConcordanceView.of(entry) for entry in therapies],
+        )
 
     return router

@@ -9,6 +9,7 @@ from services.eligibility.api import build_router
 from services.eligibility.consumer import build_batch_handler, build_handlers
 from services.eligibility.settings import EligibilitySettings
 from shared.auth import TokenTable
+from shared.contracts.asyncapi import asyncapi_document
 from shared.contracts.events import Topic
 from shared.http.app import create_app
 from shared.logging import configure_logging
@@ -21,9 +22,12 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    on_case_events = build_batch_handler(settings.topic(Topic.therapy_recommendations.value))
+    on_events = build_batch_handler(settings.topic(Topic.therapy_recommendations.value))
     runtime.add_consumer(
-        "eligibility", [Topic.case_events.value], build_handlers(on_case_events), batch_handler=on_case_events
+        "eligibility",
+        [Topic.case_events.value, Topic.mdt_outcomes.value],
+        build_handlers(on_events),
+        batch_handler=on_events,
     )
 
     app = create_app(
@@ -33,6 +37,12 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
         readiness=runtime.readiness,
         refresh_metrics=runtime.refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=asyncapi_document(
+            service="eligibility",
+            title="eligibility: Kafka topics",
+            sends=[Topic.therapy_recommendations],
+            receives=[Topic.case_events, Topic.mdt_outcomes],
+        ),
     )
     app.include_router(
         build_router(runtime.sessions, TokenTable.parse(settings.api_tokens.get_secret_value()))

@@ -8,6 +8,8 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from opentelemetry.context import Context
+from opentelemetry.propagate import inject
 from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +31,8 @@ from services.intake.case_view import (
     pipeline_status,
     recommendation_summary,
 )
+from services.intake.webhooks import store as webhook_store
+from services.intake.webhooks.domain.events import WebhookEvent
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType, Topic
 from shared.db.driver import autocommit_driver_connection, driver_connection
@@ -156,16 +160,14 @@ async def withdraw_case(
         ), False
     case.withdrawn_at = datetime.now(UTC)
     case.updated_at = case.withdrawn_at
-    await _publish(
-        session,
-        topic,
-        EventEnvelope(
-            event_type=EventType.case_withdrawn,
-            case_id=case.case_id,
-            case_version=case.version,
-            payload={"withdrawn_at": case.withdrawn_at.isoformat()},
-        ),
+    envelope = EventEnvelope(
+        event_type=EventType.case_withdrawn,
+        case_id=case.case_id,
+        case_version=case.version,
+        payload={"withdrawn_at": case.withdrawn_at.isoformat()},
     )
+    await _publish(session, topic, envelope)
+    await webhook_store.enqueue(await driver_connection(session), [_webhook_event(envelope)])
     return SubmissionReceipt(
         case_id=case.case_id, case_version=case.version, status=PipelineStatus.withdrawn
     ), True
@@ -214,6 +216,35 @@ async def record_downstream_decisions(session: AsyncSession, deliveries: Sequenc
                 )
     if changed:
         await save_downstream_state(connection, changed)
+    # Every first delivery of an event about one of this intake's cases goes to the subscribed webhooks,
+    # stale versions too: the body names the case version.
+    await webhook_store.enqueue(
+        connection,
+        [
+            _webhook_event(d.envelope, trace_headers_of(d.context))
+            for d in deliveries
+            if d.envelope.case_id in states
+        ],
+    )
+
+
+def trace_headers_of(ctx: Context) -> dict[str, str]:
+    """The W3C headers of a record's process span (in a batch, not the active span)."""
+    carrier: dict[str, str] = {}
+    inject(carrier, context=ctx)
+    return carrier
+
+
+def _webhook_event(envelope: EventEnvelope, trace_headers: dict[str, str] | None = None) -> WebhookEvent:
+    return WebhookEvent(
+        event_id=envelope.event_id,
+        event_type=envelope.event_type.value,
+        case_id=envelope.case_id,
+        case_version=envelope.case_version,
+        occurred_at=envelope.occurred_at,
+        payload=envelope.payload,
+        trace_headers=current_trace_headers() if trace_headers is None else trace_headers,
+    )
 
 
 TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value]

@@ -13,6 +13,7 @@ from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import TokenTable
+from shared.contracts.asyncapi import asyncapi_document
 from shared.contracts.events import Topic
 from shared.http.app import create_app
 from shared.logging import configure_logging
@@ -49,6 +50,12 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         readiness=runtime.readiness,
         refresh_metrics=refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=asyncapi_document(
+            service="scheduler",
+            title="scheduler: Kafka topics",
+            sends=[Topic.mdt_bookings],
+            receives=[Topic(topic) for topic in TOPICS_CONSUMED],
+        ),
     )
     app.include_router(
         build_router(

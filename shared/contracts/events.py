@@ -12,6 +12,7 @@ class Topic(StrEnum):
     case_events = "case-events"
     therapy_recommendations = "therapy-recommendations"
     mdt_bookings = "mdt-bookings"
+    mdt_outcomes = "mdt-outcomes"
 
 
 class EventType(StrEnum):
@@ -23,18 +24,7 @@ class EventType(StrEnum):
     booking_waitlisted = "booking.waitlisted"
     booking_rescheduled = "booking.rescheduled"
     booking_cancelled = "booking.cancelled"
-
-
-TOPIC_OF_EVENT: dict[EventType, Topic] = {
-    EventType.case_submitted: Topic.case_events,
-    EventType.case_updated: Topic.case_events,
-    EventType.case_withdrawn: Topic.case_events,
-    EventType.recommendation_issued: Topic.therapy_recommendations,
-    EventType.booking_confirmed: Topic.mdt_bookings,
-    EventType.booking_waitlisted: Topic.mdt_bookings,
-    EventType.booking_rescheduled: Topic.mdt_bookings,
-    EventType.booking_cancelled: Topic.mdt_bookings,
-}
+    outcome_recorded = "outcome.recorded"
 
 
 class EventEnvelope(BaseModel):
@@ -47,3 +37,11 @@ class EventEnvelope(BaseModel):
     case_id: UUID
     case_version: int
     payload: dict[str, Any]
+
+
+class CaseWithdrawal(BaseModel):
+    """The payload of `case.withdrawn`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    withdrawn_at: datetime

@@ -6,6 +6,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -67,12 +68,20 @@ def create_app(
     max_body_bytes: int,
     body_limits: Mapping[str, int] | None = None,
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
+    asyncapi: dict[str, Any] | None = None,
 ) -> FastAPI:
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, path_limits=body_limits)
 
     app.add_middleware(RequestMetrics, service=service)
+
+    if asyncapi is not None:
+
+        @app.get("/asyncapi.json", include_in_schema=False)
+        async def asyncapi_document() -> dict[str, Any]:
+            """The AsyncAPI 3.0 document of the topics this service publishes and consumes."""
+            return asyncapi
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

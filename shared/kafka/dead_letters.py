@@ -20,8 +20,6 @@ from shared.kafka.client import client_options
 from shared.kafka.topics import DLQ_SUFFIX
 from shared.settings import ServiceSettings
 
-ORIGIN_HEADERS = ("dlq.original_topic", "dlq.original_partition", "dlq.original_offset")
-
 
 @dataclass(frozen=True)
 class DeadLetter:

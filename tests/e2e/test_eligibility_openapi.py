@@ -17,6 +17,7 @@ OPERATIONS = [
     ("POST", "/v1/evaluate"),
     ("GET", "/v1/recommendations/{case_id}"),
     ("GET", "/v1/rules"),
+    ("GET", "/v1/concordance"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/metrics"),

@@ -37,9 +37,13 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
         "put": SCHEDULER_WRITE,
     },
 }
+# Webhooks are the integration engine's alone, reads included (meetings.md §7).
+INTEGRATION_ONLY_PREFIXES = {"intake": ("/v1/webhooks",)}
 PLACEHOLDER = {
     "case_id": "00000000-0000-4000-8000-000000000000",
     "booking_id": "00000000-0000-4000-8000-000000000000",
+    "webhook_id": "00000000-0000-4000-8000-000000000000",
+    "delivery_id": "00000000-0000-4000-8000-000000000000",
 }
 
 
@@ -65,6 +69,8 @@ def test_every_route_enforces_its_roles(pipeline: Pipeline, service: str) -> Non
             assert httpx.request(method, url).status_code not in (401, 403), path
             continue
         allowed = ALLOWED[service][method]
+        if path.startswith(INTEGRATION_ONLY_PREFIXES.get(service, ())):
+            allowed = INTAKE_WRITE
         assert httpx.request(method, url).status_code == 401, f"{method} {path} without a token"
         assert httpx.request(method, url, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
         assert httpx.request(method, url, headers={"Authorization": "Basic abc"}).status_code == 401

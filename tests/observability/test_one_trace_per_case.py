@@ -20,6 +20,7 @@ from tests.support.infrastructure import Infrastructure
 from tests.support.otlp import ReceivedSpan, SpanSink, otlp_receiver
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth, free_port, running_pipeline
+from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
 PROMETHEUS_CONFIG = Path(__file__).parents[2] / "deploy" / "prometheus" / "prometheus.yaml"
@@ -214,6 +215,53 @@ def test_metrics_show_the_pipeline(traced: tuple[Pipeline, SpanSink]) -> None:
     scheduler = httpx.get(f"{pipeline.url('scheduler')}/metrics").text
     assert 'pipeline_events_written_total{event_type="booking.confirmed"' in scheduler
     assert "scheduler_worklist_size 0.0" in scheduler
+
+
+def test_a_webhook_delivery_is_a_client_span_in_the_cases_trace(traced: tuple[Pipeline, SpanSink]) -> None:
+    pipeline, sink = traced
+    client_kind = 3
+    with WebhookReceiver().start() as receiver:
+        headers = {**auth("integration"), "X-Client-Id": "traced-hospital"}
+        subscribed = httpx.post(
+            f"{pipeline.url('intake')}/v1/webhooks",
+            json={"url": receiver.url, "event_types": ["booking.confirmed"]},
+            headers=headers,
+        )
+        assert subscribed.status_code == 201, subscribed.text
+        response = httpx.post(f"{pipeline.url('intake')}/v1/cases", json=a_case(), headers=headers)
+        case_id = response.json()["case_id"]
+
+        def delivery_span() -> ReceivedSpan | None:
+            return next(
+                (
+                    s
+                    for s in sink.snapshot()
+                    if s.service == "intake"
+                    and s.kind == client_kind
+                    and s.attributes.get("case.id") == case_id
+                ),
+                None,
+            )
+
+        span = eventually(delivery_span, timeout=60)
+    assert span.attributes["event.type"] == "booking.confirmed"
+    assert span.attributes["http.response.status_code"] == 200
+    assert span.attributes["webhook.id"] == subscribed.json()["webhook_id"]
+
+    def ancestry() -> list[tuple[str, int, str]] | None:
+        spans = {s.span_id: s for s in spans_of_trace(sink, span.trace_id)}
+        chain = []
+        ancestor = spans.get(span.parent_span_id)
+        while ancestor is not None:
+            chain.append((ancestor.service, ancestor.kind, ancestor.name))
+            ancestor = spans.get(ancestor.parent_span_id)
+        return chain if chain and chain[-1][:2] == ("intake", SERVER) else None
+
+    # From the case's POST through the scheduler's booking event to intake's consumer, then the delivery.
+    chain = eventually(ancestry, timeout=30)
+    kinds = [(service, kind) for service, kind, _ in chain]
+    assert ("scheduler", PRODUCER) in kinds and ("eligibility", CONSUMER) in kinds
+    assert chain[0][:2] == ("intake", CONSUMER) and "mdt-bookings" in chain[0][2]
 
 
 def test_every_span_belongs_to_a_case_or_a_named_unit_of_work(traced: tuple[Pipeline, SpanSink]) -> None:

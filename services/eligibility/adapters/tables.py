@@ -43,5 +43,21 @@ class CaseProgress(SQLModel, table=True):
     )
 
 
+class OutcomeRecord(SQLModel, table=True):
+    """Every MDT outcome version seen on mdt-outcomes, with each therapy's verdict and decision (notes are not
+    kept here: they stay in the scheduler's database)."""
+
+    __tablename__ = "mdt_outcomes"
+    __table_args__ = {"schema": SCHEMA}
+
+    case_id: UUID = Field(primary_key=True)
+    version: int = Field(primary_key=True)
+    outcome_id: UUID = Field(unique=True)
+    case_version: int
+    ruleset_version: str = Field(max_length=32, index=True)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    decisions: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+
+
 outbox = outbox_table(SQLModel.metadata, SCHEMA)
 inbox = inbox_table(SQLModel.metadata, SCHEMA)

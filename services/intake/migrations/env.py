@@ -1,6 +1,7 @@
 from sqlmodel import SQLModel
 
-import services.intake.adapters.tables  # noqa: F401  (registers the tables on the metadata)
+import services.intake.adapters.tables
+import services.intake.webhooks.tables  # noqa: F401
 from shared.db.migrations import run_env
 
 run_env(None, SQLModel.metadata)
