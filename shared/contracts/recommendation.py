@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.codes import Specialty, TherapyCode, Urgency, Verdict
 
@@ -61,5 +61,12 @@ class Recommendation(RecommendationModel):
     # Additive to schema version 1 (ruleset 2026.12, clinical-rules.md §7). Every recommendation of ruleset
     # 2026.12 or later sets both; null (and an empty list) only on one stored or published under 2026.11,
     # before the field existed.
-    discussion: Discussion | None = None
-    discussion_reasons: list[str] = []
+    discussion: Discussion | None = Field(
+        default=None,
+        description="full or standard_of_care (clinical-rules.md §7); null only on a recommendation issued "
+        "under ruleset 2026.11",
+    )
+    discussion_reasons: list[str] = Field(
+        default=[],
+        description="the codes that made the case full, once each, in §7's order; empty for standard_of_care",
+    )
