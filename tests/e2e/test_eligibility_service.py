@@ -108,11 +108,11 @@ def test_rules_are_readable_by_a_clinical_reviewer(pipeline: Pipeline) -> None:
     assert {"SCOR", "NHSE"} <= set(document["sources"])
     discussion = document["discussion"]
     assert discussion["modes"] == ["full", "standard_of_care"] and discussion["source"] == "NHSE"
-    assert [c["reason_codes"].split(",")[0].split(" ")[0] for c in discussion["conditions"]] == [
-        "urgency_<level>",
+    assert [c["reason_codes"][0] for c in discussion["conditions"]] == [
+        "urgency_urgent",
         "alert_<code>",
         "insufficient_data",
-        "<therapy>_<status>",
+        "surgery_<status>",
         "fracture",
         "external_beam_radiotherapy_consider",
     ]

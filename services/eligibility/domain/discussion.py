@@ -22,26 +22,28 @@ INTERVENTIONS: tuple[TherapyCode, ...] = (
 )
 _NOT_OFFERED = frozenset({Verdict.not_indicated, Verdict.contraindicated})
 
-# What GET /v1/rules publishes: each condition of a standard-of-care case and the reason code(s) given when
-# it fails, in the order the codes are listed.
-CONDITIONS: tuple[tuple[str, str], ...] = (
-    ("urgency is routine", "urgency_<level>"),
-    ("there is no alert", "alert_<code>, one per alert, in the order of the recommendation's alerts"),
-    ("no therapy is insufficient_data", "insufficient_data"),
+# What GET /v1/rules publishes: each condition of a standard-of-care case and the reason codes given when it
+# fails, in the order the codes are listed.
+CONDITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("urgency is routine", tuple(f"urgency_{level}" for level in (Urgency.urgent, Urgency.emergency))),
+    (
+        "there is no alert (one code per alert, in the order of the recommendation's alerts)",
+        ("alert_<code>",),
+    ),
+    ("no therapy is insufficient_data", ("insufficient_data",)),
     (
         "surgery, thermal_ablation, hemibody_radiotherapy and radiopharmaceutical are each not_indicated or "
-        "contraindicated",
-        "<therapy>_<status>, in that order (e.g. surgery_consider); an insufficient_data one also gives "
-        "insufficient_data",
+        "contraindicated (in that order; an insufficient_data one also gives insufficient_data)",
+        tuple(f"{code}_<status>" for code in INTERVENTIONS),
     ),
     (
         f"no lesion has pathological_fracture true, a known SINS >= {t.SINS_INDETERMINATE_MIN} or a known "
         f"Mirels >= {t.MIRELS_CONSIDER}",
-        f"fracture, sins_ge_{t.SINS_INDETERMINATE_MIN}, mirels_ge_{t.MIRELS_CONSIDER}",
+        ("fracture", f"sins_ge_{t.SINS_INDETERMINATE_MIN}", f"mirels_ge_{t.MIRELS_CONSIDER}"),
     ),
     (
         "external_beam_radiotherapy is not consider (re-irradiation or pregnancy needs a discussion)",
-        "external_beam_radiotherapy_consider",
+        ("external_beam_radiotherapy_consider",),
     ),
 )
 

@@ -202,7 +202,9 @@ def discussion_rule() -> dict[str, Any]:
         "text": "standard_of_care (listed on the MDT's agenda for the record, not discussed at length) when "
         "every condition holds; full otherwise, with discussion_reasons naming each condition that fails, "
         "once each, in the order of the conditions",
-        "conditions": [{"condition": condition, "reason_codes": codes} for condition, codes in CONDITIONS],
+        "conditions": [
+            {"condition": condition, "reason_codes": list(codes)} for condition, codes in CONDITIONS
+        ],
         "source": "NHSE",
     }
 
