@@ -4,7 +4,8 @@ order, and properties over generated cases against an oracle written from the ru
 from typing import Any
 
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
 
 from services.eligibility.domain.discussion import discussion_mode
 from shared.contracts.codes import TherapyCode, Urgency, Verdict
@@ -202,8 +203,30 @@ def expected_reasons(doc: dict[str, Any], rec: Recommendation) -> list[str]:
     return reasons
 
 
+@st.composite
+def quiet_case_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A generated case with the loud parts taken out (no spine or long-bone lesion, no fracture, no prior
+    radiotherapy, pain below 7, normal calcium, no cord compression, pregnancy and bisphosphonate stated
+    "no"), so that standard_of_care cases and their near misses are common, not rare."""
+    doc = draw(case_documents())
+    lesions = [lesion for lesion in doc["lesions"] if lesion["site"] not in QUIET_EXCLUDED_SITES]
+    for lesion in lesions:
+        lesion.update(pathological_fracture=False, prior_radiotherapy=False)
+    doc["lesions"] = lesions or [rib()]
+    doc["pain"]["score"] = draw(st.integers(min_value=0, max_value=6))
+    doc["neurology"] = {"spinal_cord_compression": "none", "neurological_deficit": False}
+    doc["labs"]["corrected_calcium_mmol_l"] = 2.4
+    doc["patient"].update(pregnant=False if doc["patient"]["sex"] != "male" else None)
+    doc["history"]["last_bisphosphonate_date"] = "never"
+    return doc
+
+
+QUIET_EXCLUDED_SITES = {"spine", "femur", "humerus", "tibia", "fibula", "radius_ulna"}
+CASE_DOCUMENTS = st.one_of(case_documents(), quiet_case_documents())
+
+
 @FAST
-@given(case_documents())
+@given(CASE_DOCUMENTS)
 def test_discussion_follows_the_rule(doc: dict[str, Any]) -> None:
     rec = run_document(doc)
     assert rec.discussion_reasons == expected_reasons(doc, rec)
@@ -212,7 +235,7 @@ def test_discussion_follows_the_rule(doc: dict[str, Any]) -> None:
 
 
 @FAST
-@given(case_documents())
+@given(CASE_DOCUMENTS)
 def test_standard_of_care_never_comes_with_an_alert_urgency_or_insufficient_data(doc: dict[str, Any]) -> None:
     rec = run_document(doc)
     assert rec.discussion is not None
@@ -228,8 +251,8 @@ def test_standard_of_care_never_comes_with_an_alert_urgency_or_insufficient_data
 def test_the_generator_reaches_standard_of_care_cases() -> None:
     """The properties above are not vacuous: generated cases do include standard-of-care ones."""
     found = find(
-        case_documents(),
+        quiet_case_documents(),
         lambda doc: run_document(doc).discussion == Discussion.standard_of_care,
-        settings=settings(max_examples=2000, database=None, deadline=None),
+        settings=settings(max_examples=300, database=None, deadline=None, phases=[Phase.generate]),
     )
     assert run_document(found).discussion_reasons == []
