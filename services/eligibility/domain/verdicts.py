@@ -3,7 +3,8 @@
 contraindicated (an absolute contraindication known true) -> not_indicated (every indication known false)
 -> insufficient_data (a required input is null: an unknown indication when none is known true, or an
 unknown absolute contraindication the rule lists as required) -> consider (a relative contraindication known
-true, a case-by-case indication, or a caution that a null input cannot rule out) -> recommended.
+true, a case-by-case indication, or a caution that a null input cannot rule out: §8.2, the null in `missing`
+and never insufficient_data) -> recommended.
 """
 
 from collections.abc import Iterable, Sequence
