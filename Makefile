@@ -48,6 +48,7 @@ stop:
 
 test: infra
 	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
+	@deploy/local/fhir-validator.sh  # the HL7 FHIR validator and R4 core definitions, for tests/e2e/test_intake_fhir_out.py
 	@$(ENV) .venv/bin/pytest
 
 test-faults: infra
