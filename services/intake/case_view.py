@@ -4,9 +4,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from services.intake.adapters.tables import CaseRecord
+from services.intake.adapters.tables import CaseRecord, CaseVersionRecord
 
 
 class PipelineStatus(StrEnum):
@@ -31,6 +31,14 @@ class SubmissionReceipt(BaseModel):
     status: PipelineStatus
 
 
+class FieldSource(BaseModel):
+    """The FHIR resource a case field was mapped from, and where in the posted Bundle."""
+
+    resource_type: str
+    id: str | None
+    expression: list[str]
+
+
 class CaseView(BaseModel):
     case_id: UUID
     external_id: str
@@ -38,6 +46,13 @@ class CaseView(BaseModel):
     status: PipelineStatus
     recommendation: dict[str, Any] | None
     booking: dict[str, Any] | None
+    submission: dict[str, Any] = Field(
+        description="the case as intake holds it: the normalised submission of the latest version"
+    )
+    sources: dict[str, FieldSource] | None = Field(
+        description="for a FHIR submission, case field path (e.g. lesions[0].site) -> the resource it came "
+        "from; null for a native JSON submission"
+    )
 
 
 def pipeline_status(case: CaseRecord) -> PipelineStatus:
@@ -50,7 +65,7 @@ def pipeline_status(case: CaseRecord) -> PipelineStatus:
     return PipelineStatus.received
 
 
-def case_view(case: CaseRecord) -> CaseView:
+def case_view(case: CaseRecord, version: CaseVersionRecord | None = None) -> CaseView:
     return CaseView(
         case_id=case.case_id,
         external_id=case.external_id,
@@ -58,6 +73,8 @@ def case_view(case: CaseRecord) -> CaseView:
         status=pipeline_status(case),
         recommendation=case.recommendation,
         booking=case.booking,
+        submission=case.content,
+        sources=version.sources if version is not None else None,
     )
 
 

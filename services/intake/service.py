@@ -19,7 +19,7 @@ from services.intake.adapters.case_writes import (
     save_downstream_state,
     save_submission,
 )
-from services.intake.adapters.tables import CaseRecord, IdempotencyRecord, outbox
+from services.intake.adapters.tables import CaseRecord, CaseVersionRecord, IdempotencyRecord, outbox
 from services.intake.case_view import (
     CaseView,
     PipelineStatus,
@@ -28,6 +28,7 @@ from services.intake.case_view import (
     pipeline_status,
     recommendation_summary,
 )
+from services.intake.fhir_out import case_bundle
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType, Topic
 from shared.db.driver import autocommit_driver_connection, driver_connection
@@ -56,11 +57,18 @@ async def _publish(session: AsyncSession, topic: str, envelope: EventEnvelope) -
 
 
 async def submit_case(
-    session: AsyncSession, *, client: str, submission: CaseSubmission, topic: str, in_transaction: bool
+    session: AsyncSession,
+    *,
+    client: str,
+    submission: CaseSubmission,
+    topic: str,
+    in_transaction: bool,
+    sources: dict[str, Any] | None = None,
 ) -> tuple[SubmissionReceipt, bool]:
     """Returns the receipt and whether anything changed (new case or new version). The case, its version
     and its event are one statement: `in_transaction` puts it in the session's transaction (when the caller
-    writes more, as the Idempotency-Key path does); otherwise it commits on its own."""
+    writes more, as the Idempotency-Key path does); otherwise it commits on its own. `sources` (a FHIR
+    submission's field provenance) is kept with the version."""
     content = submission.model_dump(mode="json")
     content_json = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     envelope = EventEnvelope(
@@ -72,6 +80,7 @@ async def submit_case(
         external_id=submission.external_id,
         content_json=content_json.decode(),
         content_hash=hashlib.sha256(content_json).hexdigest(),
+        sources_json=None if sources is None else orjson.dumps(sources).decode(),
         announcement=Announcement(
             event_id=envelope.event_id,
             topic=topic,
@@ -174,7 +183,21 @@ async def get_case(session: AsyncSession, case_id: UUID) -> CaseView:
     case = await session.get(CaseRecord, case_id)
     if case is None:
         raise CaseNotFoundError
-    return case_view(case)
+    return case_view(case, await session.get(CaseVersionRecord, (case_id, case.version)))
+
+
+async def get_case_fhir(session: AsyncSession, case_id: UUID) -> dict[str, Any]:
+    """The case's results as a FHIR R4 Bundle (meetings.md §7)."""
+    case = await session.get(CaseRecord, case_id)
+    if case is None:
+        raise CaseNotFoundError
+    return case_bundle(
+        case_id=str(case.case_id),
+        case_version=case.version,
+        pseudonym=(case.content.get("patient") or {}).get("pseudonym"),
+        recommendation=case.recommendation_detail,
+        booking=case.booking,
+    )
 
 
 async def record_downstream_decisions(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
@@ -192,6 +215,7 @@ async def record_downstream_decisions(session: AsyncSession, deliveries: Sequenc
         if envelope.event_type == EventType.recommendation_issued:
             if envelope.case_version >= (state.recommendation_version or 0):
                 state.recommendation = recommendation_summary(envelope.payload)
+                state.recommendation_detail = envelope.payload
                 state.recommendation_version = envelope.case_version
                 changed[envelope.case_id] = state
         elif envelope.case_version >= (state.booking_version or 0):

@@ -19,6 +19,7 @@ from services.intake.fhir import terminology as term
 from services.intake.fhir.bundle import BundleEntries, Entry, parse, read_bundle
 from services.intake.fhir.findings import FINDING_BY_CODE, FINDING_SYSTEM, PANEL_CODE, Finding, ValueKind
 from services.intake.fhir.issues import FhirIssue, FhirMappingError, IssueCode
+from services.intake.fhir.provenance import FieldSource
 from services.intake.fhir.units import accepted_units, convert
 from shared.contracts.case import CaseSubmission, field_path
 from shared.contracts.codes import Analgesic, LesionSite, Sex, SpineLevel, TumourSite
@@ -64,6 +65,14 @@ def derived_external_id(pseudonym_key: bytes, patient_identifier: str) -> str:
 def map_bundle(bundle: dict[str, Any], *, pseudonym_key: bytes, today: date) -> CaseSubmission:
     """Map a FHIR R4 Bundle (JSON) to a case submission, or raise FhirMappingError listing every issue."""
     return _CaseMapping(pseudonym_key, today).run(bundle)
+
+
+def map_bundle_with_sources(
+    bundle: dict[str, Any], *, pseudonym_key: bytes, today: date
+) -> tuple[CaseSubmission, dict[str, FieldSource]]:
+    """As map_bundle, with the resource each mapped case field came from (its path -> FieldSource)."""
+    mapping = _CaseMapping(pseudonym_key, today)
+    return mapping.run(bundle), mapping.sources()
 
 
 # --- small readers over R4B models -------------------------------------------------------------------------
@@ -152,6 +161,7 @@ class _Reading:
     where: str
     value: Any = None
     problem: FhirIssue | None = None
+    entry: Entry | None = None
 
     @property
     def rank(self) -> tuple[datetime, int]:
@@ -184,7 +194,9 @@ class _CaseMapping:
         self.today = today
         self.issues: list[FhirIssue] = []
         self.provenance: dict[str, list[str]] = {}
-        self.labels: dict[str, str] = {}
+        self.origin: dict[str, Entry] = {}  # case path -> the resource it came from
+        self.bundle_id: str | None = None
+        self.case: dict[str, Any] = {}
         self.entries = BundleEntries([])
 
     # -- bookkeeping ------------------------------------------------------------------------------------------
@@ -192,7 +204,18 @@ class _CaseMapping:
     def note(self, case_path: str, where: str | list[str], entry: Entry | None = None) -> None:
         self.provenance[case_path] = [where] if isinstance(where, str) else where
         if entry is not None:
-            self.labels[case_path] = entry.label
+            self.origin[case_path] = entry
+
+    def sources(self) -> dict[str, FieldSource]:
+        """Every mapped case path whose value came from one resource -> that resource and its elements."""
+        found = {
+            path: FieldSource(entry.resource_type, entry.id, self.provenance[path])
+            for path, entry in self.origin.items()
+            if _holds(self.case, path)
+        }
+        if "external_id" in self.provenance and "external_id" not in self.origin:
+            found["external_id"] = FieldSource("Bundle", self.bundle_id, self.provenance["external_id"])
+        return dict(sorted(found.items()))
 
     def issue(self, code: IssueCode, diagnostics: str, *where: str) -> None:
         self.issues.append(FhirIssue(code, diagnostics, list(where)))
@@ -202,7 +225,10 @@ class _CaseMapping:
     def run(self, bundle: dict[str, Any]) -> CaseSubmission:
         entries, shell = read_bundle(bundle, self.issues)
         self.entries = entries
+        bundle_id = bundle.get("id") if isinstance(bundle, dict) else None
+        self.bundle_id = bundle_id if isinstance(bundle_id, str) else None
         case: dict[str, Any] = {"schema_version": 1}
+        self.case = case
         patient_identifier = self.patient(entries, case)
         if patient_identifier is not None:
             case["external_id"] = self.external_id(shell, patient_identifier)
@@ -233,7 +259,8 @@ class _CaseMapping:
         """The FHIR locations a case field came from: its own, else its nearest mapped parent's."""
         while path:
             if path in self.provenance:
-                return self.provenance[path], self.labels.get(path)
+                entry = self.origin.get(path)
+                return self.provenance[path], entry.label if entry is not None else None
             cut = max(path.rfind("."), path.rfind("["))
             path = path[:cut] if cut > 0 else ""
         return [], None
@@ -305,7 +332,11 @@ class _CaseMapping:
                     "Bundle.identifier",
                 )
             return str(value)
-        self.note("external_id", self.provenance.get("patient.pseudonym", ["Bundle.entry"]))
+        self.note(
+            "external_id",
+            self.provenance.get("patient.pseudonym", ["Bundle.entry"]),
+            self.origin.get("patient.pseudonym"),
+        )
         return derived_external_id(self.key, patient_identifier)
 
     # -- conditions: primary cancer, bone metastases, visceral metastases -------------------------------------
@@ -542,7 +573,7 @@ class _CaseMapping:
                 self.issues.append(latest.problem)
                 continue
             lesions[number].case[field] = latest.value
-            self.note(f"lesions[{number}].{field}", latest.where, lesions[number].entry)
+            self.note(f"lesions[{number}].{field}", latest.where, latest.entry)
             if field == "spine_level" and lesions[number].case["site"] == LesionSite.other.value:
                 lesions[number].case["site"] = LesionSite.spine.value  # the finding names the vertebra
 
@@ -605,7 +636,7 @@ class _CaseMapping:
         where = entry.at(prefix + element)
         problem = FhirIssue("invalid", f"{entry.label}: {problem_text}", [where]) if problem_text else None
         readings.setdefault((lesion, finding.field), []).append(
-            _Reading(when, entry.index, where, value, problem)
+            _Reading(when, entry.index, where, value, problem, entry)
         )
 
     # -- observations by LOINC --------------------------------------------------------------------------------
@@ -638,7 +669,7 @@ class _CaseMapping:
             section, name = path.split(".")
             holder = case.setdefault("patient", {}) if section == "patient" else case.setdefault(section, {})
             holder[name] = latest.value
-            self.note(path, latest.where)
+            self.note(path, latest.where, latest.entry)
 
     def _loinc_reading(
         self, entry: Entry, model: Any, code: str, when: datetime | None
@@ -646,7 +677,7 @@ class _CaseMapping:
         def reading(path: str, value: Any, element: str, problem: str | None = None) -> tuple[str, _Reading]:
             where = entry.at(element)
             issue = FhirIssue("invalid", f"{entry.label}: {problem}", [where]) if problem else None
-            return path, _Reading(when, entry.index, where, value, issue)
+            return path, _Reading(when, entry.index, where, value, issue, entry)
 
         if code in term.LOINC_ECOG:
             value, element = _integer_or_answer(model, term.ECOG_ANSWERS)
@@ -740,6 +771,9 @@ class _CaseMapping:
             found = [analgesic.value for analgesic in Analgesic if analgesic in analgesics]
             case.setdefault("pain", {})["current_analgesics"] = found
             self.note("pain.current_analgesics", [entry.location for entry in analgesics.values()])
+            for i, analgesic in enumerate(found):
+                source = analgesics[Analgesic(analgesic)]
+                self.note(f"pain.current_analgesics[{i}]", source.location, source)
 
     def _medication_class(self, entries: BundleEntries, raw: dict[str, Any]) -> term.MedicationClass | None:
         concept = raw.get("medicationCodeableConcept")
@@ -782,6 +816,22 @@ class _CaseMapping:
             self.issue("invalid", f"{entry.label}: {element} {when.date()} is after today", entry.at(element))
             return None
         return when, element
+
+
+def _holds(case: dict[str, Any], path: str) -> bool:
+    """Whether the case has a non-null value at a path such as 'lesions[0].site'."""
+    value: Any = case
+    for part in path.replace("[", ".[").split("."):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            if not isinstance(value, list) or index >= len(value):
+                return False
+            value = value[index]
+        elif isinstance(value, dict) and value.get(part) is not None:
+            value = value[part]
+        else:
+            return False
+    return True
 
 
 def _unique_id(raw_id: str, used: set[str]) -> str:
