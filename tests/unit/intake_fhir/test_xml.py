@@ -27,10 +27,14 @@ def as_xml(bundle: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
         except ValidationError:
             continue
         entries.append(raw)
-    kept = {key: bundle[key] for key in ("identifier", "type", "timestamp") if key in bundle}
+    kept: dict[str, Any] = {key: bundle[key] for key in ("identifier", "type", "timestamp") if key in bundle}
     model = Bundle.model_validate({"resourceType": "Bundle", **kept, "entry": entries})
-    xml: bytes = model.model_dump_xml()
-    return xml, {"resourceType": "Bundle", **kept, "entry": entries}
+    xml = model.model_dump_xml()  # typed str, returns bytes (lxml's tostring)
+    return xml if isinstance(xml, bytes) else xml.encode(), {
+        "resourceType": "Bundle",
+        **kept,
+        "entry": entries,
+    }
 
 
 def outcome(document: dict[str, Any]) -> Any:
