@@ -5,36 +5,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fhir.resources.R4B.bundle import Bundle, BundleEntry
-from pydantic import ValidationError
 
 from services.intake.fhir import FhirJsonError, FhirMappingError, map_bundle_with_sources
 from services.intake.fhir.xml import decode_bundle_xml, is_xml_media_type
+from tests.support.fhir_xml import as_xml
 
 from .conftest import CORPUS, EXAMPLE, KEY, TODAY, load
 
 BUNDLES = [*sorted(CORPUS.glob("*.json")), EXAMPLE]
-
-
-def as_xml(bundle: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
-    """The Bundle as XML by fhir.resources, and the JSON that XML stands for. Entries the library refuses
-    cannot be written as XML and are left out of both; so is Bundle.id (not read by the mapping), which some
-    corpus bundles spell with '_', outside FHIR's id pattern."""
-    entries = []
-    for raw in bundle.get("entry", []):
-        try:
-            BundleEntry.model_validate(raw)
-        except ValidationError:
-            continue
-        entries.append(raw)
-    kept: dict[str, Any] = {key: bundle[key] for key in ("identifier", "type", "timestamp") if key in bundle}
-    model = Bundle.model_validate({"resourceType": "Bundle", **kept, "entry": entries})
-    xml = model.model_dump_xml()  # typed str, returns bytes (lxml's tostring)
-    return xml if isinstance(xml, bytes) else xml.encode(), {
-        "resourceType": "Bundle",
-        **kept,
-        "entry": entries,
-    }
 
 
 def outcome(document: dict[str, Any]) -> Any:
