@@ -18,7 +18,7 @@ from services.intake.fhir.bundle import validation_issues
 from services.intake.fhir.issues import FhirIssue, FhirJsonError, FhirMappingError
 
 FHIR_NS: Final = "http://hl7.org/fhir"
-FHIR_XML: Final = "application/fhir+xml"
+FHIR_XML: Final = "application/fhir+xml"  # also in fhir_http.py, which this package does not import
 _SHELL_ELEMENTS: Final = ("id", "identifier", "type", "timestamp")
 
 
