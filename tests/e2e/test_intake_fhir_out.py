@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from services.intake.fhir_out import case_bundle, codesystems
+from tests.support.cases import a_case
 from tests.support.clinic import staff_every_specialty
 from tests.support.infrastructure import ROOT
 from tests.support.polling import eventually
@@ -154,3 +155,15 @@ def test_the_validator_finds_errors(tmp_path: Path) -> None:
     broken = {"resourceType": "Appointment", "status": "booked", "participant": []}
     errors, _ = validate({"broken-appointment": broken}, tmp_path)
     assert any("participant" in error for error in errors)
+
+
+def test_the_case_view_of_a_native_submission_shows_it_without_sources(pipeline: Pipeline) -> None:
+    case = a_case()
+    with httpx.Client(base_url=pipeline.url("intake"), headers=auth("integration"), timeout=30) as intake:
+        posted = intake.post("/v1/cases", json=case)
+        assert posted.status_code == 202, posted.text
+        view = intake.get(f"/v1/cases/{posted.json()['case_id']}").json()
+    assert view["sources"] is None
+    assert view["submission"]["external_id"] == case["external_id"]
+    assert view["submission"]["lesions"][0]["spine_level"] == case["lesions"][0]["spine_level"]
+    assert view["submission"]["history"] is not None  # normalised: every section present

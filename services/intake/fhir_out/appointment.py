@@ -11,8 +11,9 @@ from services.intake.fhir_out.codes import (
     CLINICIAN_IDENTIFIER_SYSTEM,
     SPECIALTY_SYSTEM,
     concept,
+    display,
 )
-from services.intake.fhir_out.references import reference, resource_id
+from services.intake.fhir_out.references import narrative, reference, resource_id
 
 APPOINTMENT_STATUS: Final = {"confirmed": "booked", "waitlisted": "proposed", "cancelled": "cancelled"}
 
@@ -23,6 +24,7 @@ def practitioner(participant: dict[str, Any]) -> dict[str, Any]:
         "resourceType": "Practitioner",
         "id": resource_id("clinician", clinician_id),
         "identifier": [{"system": CLINICIAN_IDENTIFIER_SYSTEM, "value": str(clinician_id)}],
+        "text": narrative(f"{participant['name']}, {display(participant['specialty'])}"),
         "active": True,
         "name": [{"text": participant["name"]}],
         "qualification": [{"code": concept(SPECIALTY_SYSTEM, participant["specialty"])}],
@@ -49,6 +51,13 @@ def appointment(
         "resourceType": "Appointment",
         "id": resource_id("booking", booking["booking_id"]),
         "identifier": [{"system": BOOKING_IDENTIFIER_SYSTEM, "value": str(booking["booking_id"])}],
+        "text": narrative(
+            f"Bone-metastasis MDT review: {status}"
+            + (f", {booking['start']} to {booking['end']}" if booking.get("start") else "")
+            + (f" ({booking['reason']})" if booking.get("reason") else "")
+            + ".",
+            *(f"{person['name']} ({display(person['specialty'])})" for person in booking["participants"]),
+        ),
         "status": status,
         "description": "Bone-metastasis MDT review",
         "specialty": [concept(SPECIALTY_SYSTEM, person["specialty"]) for person in booking["participants"]],

@@ -12,8 +12,9 @@ from services.intake.fhir_out.codes import (
     OUTCOME_IDENTIFIER_SYSTEM,
     THERAPY_SYSTEM,
     concept,
+    display,
 )
-from services.intake.fhir_out.references import resource_id
+from services.intake.fhir_out.references import narrative, resource_id
 
 # decision -> CarePlan.activity.detail.status (R4 care-plan-activity-status, required binding)
 ACTIVITY_STATUS: Final = {
@@ -45,6 +46,14 @@ def care_plan(outcome: dict[str, Any], patient: dict[str, Any]) -> dict[str, Any
         "identifier": [
             {"system": OUTCOME_IDENTIFIER_SYSTEM, "value": f"{outcome['outcome_id']}/{outcome['version']}"}
         ],
+        "text": narrative(
+            f"Bone-metastasis MDT outcome, version {outcome['version']}: intent {display(outcome['intent'])}.",
+            *(
+                f"{display(d['therapy'])}: {d['decision']}"
+                + (f" ({display(d['reason_code'])})" if d.get("reason_code") else "")
+                for d in outcome["decisions"]
+            ),
+        ),
         "status": "active",
         "intent": "plan",
         "category": [concept(INTENT_SYSTEM, outcome["intent"])],

@@ -121,6 +121,10 @@ def codesystems() -> list[dict[str, Any]]:
                 "version": "1",
                 "name": name,
                 "title": display(resource_id.replace("-", "_")),
+                "text": {
+                    "status": "generated",
+                    "div": f'<div xmlns="http://www.w3.org/1999/xhtml"><p>{name}: {description}</p></div>',
+                },
                 "status": "active",
                 "experimental": False,
                 "publisher": "bonemets-mdt",

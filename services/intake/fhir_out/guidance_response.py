@@ -12,8 +12,9 @@ from services.intake.fhir_out.codes import (
     THERAPY_SYSTEM,
     VERDICT_SYSTEM,
     concept,
+    display,
 )
-from services.intake.fhir_out.references import patient_reference, reference, resource_id
+from services.intake.fhir_out.references import narrative, patient_reference, reference, resource_id
 
 # Which FHIR resource type carries a missing case field (docs/fhir-mapping.md), for dataRequirement.type;
 # the first prefix that matches wins. 'Any' (FHIRAllTypes) when none does.
@@ -63,6 +64,12 @@ def _proposal(therapy: dict[str, Any], subject: dict[str, Any] | None) -> dict[s
     return request
 
 
+def _summary(therapy: dict[str, Any]) -> str:
+    reasons = therapy.get("reasons") or []
+    why = f": {reasons[0]['text']} ({reasons[0]['source']})" if reasons else ""
+    return f"{display(therapy['code'])}: {display(therapy['status'])}{why}"
+
+
 def _action(therapy: dict[str, Any]) -> dict[str, Any]:
     action: dict[str, Any] = {
         "title": concept(THERAPY_SYSTEM, therapy["code"])["text"],
@@ -93,6 +100,10 @@ def request_group(case_id: str, recommendation: dict[str, Any], pseudonym: str |
         "contained": [
             _proposal(therapy, patient_reference(pseudonym)) for therapy in recommendation["therapies"]
         ],
+        "text": narrative(
+            "Therapy options for the MDT: suggestions with their reasons and sources, not orders.",
+            *(_summary(therapy) for therapy in recommendation["therapies"]),
+        ),
         "status": "draft",  # suggestions for the MDT, not orders
         "intent": "proposal",
         "authoredOn": recommendation["evaluated_at"],
@@ -115,6 +126,11 @@ def guidance_response(
         "identifier": [{"system": CASE_IDENTIFIER_SYSTEM, "value": f"{case_id}/{version}/recommendation"}],
         "requestIdentifier": {"system": CASE_IDENTIFIER_SYSTEM, "value": f"{case_id}/{version}"},
         "moduleUri": f"{RULESET_MODULE}/{recommendation['ruleset_version']}",
+        "text": narrative(
+            f"Decision support for the MDT, ruleset {recommendation['ruleset_version']}, evaluated "
+            f"{recommendation['evaluated_at']}: urgency {recommendation['urgency']}.",
+            f"Data required: {', '.join(missing)}." if missing else "Every therapy option was evaluated.",
+        ),
         "status": "data-required" if missing else "success",
         "occurrenceDateTime": recommendation["evaluated_at"],
         "result": reference(result, "Therapy options for the MDT"),

@@ -7,7 +7,7 @@ from fhir.resources.R4B.device import Device
 from fhir.resources.R4B.provenance import Provenance
 
 from services.intake.fhir_out.codes import CASE_IDENTIFIER_SYSTEM, PROVENANCE_PARTICIPANT_SYSTEM
-from services.intake.fhir_out.references import reference, resource_id
+from services.intake.fhir_out.references import narrative, reference, resource_id
 
 SYSTEM_NAME = "bonemets-mdt decision support (intake, eligibility, scheduler)"
 
@@ -16,6 +16,7 @@ def system_device(ruleset_version: str) -> dict[str, Any]:
     resource = {
         "resourceType": "Device",
         "id": resource_id("system", ruleset_version),
+        "text": narrative(f"{SYSTEM_NAME}, ruleset {ruleset_version}."),
         "status": "active",
         "deviceName": [{"name": SYSTEM_NAME, "type": "user-friendly-name"}],
         "version": [{"type": {"text": "ruleset"}, "value": ruleset_version}],
@@ -40,6 +41,10 @@ def provenance(
     resource = {
         "resourceType": "Provenance",
         "id": resource_id(case_id, case_version, "Provenance", *(target["id"] for target in targets)),
+        "text": narrative(
+            f"Produced by {SYSTEM_NAME} with ruleset {ruleset_version} from case {case_id} version "
+            f"{case_version}."
+        ),
         "target": [reference(target) for target in targets],
         "recorded": recorded,
         "agent": [

@@ -3,6 +3,7 @@ stands for, so that the same recommendation or booking is the same resource on e
 reference each other by their `urn:uuid:` fullUrl (a Bundle of type collection has no server to resolve
 relative references against)."""
 
+import html
 import uuid
 from typing import Any, Final
 
@@ -31,3 +32,9 @@ def patient_reference(pseudonym: str | None) -> dict[str, Any] | None:
     if not pseudonym:
         return None
     return {"type": "Patient", "identifier": {"system": PSEUDONYM_SYSTEM, "value": pseudonym}}
+
+
+def narrative(*lines: str) -> dict[str, str]:
+    """A generated narrative (Resource.text) of a few lines: what a person reading the record sees (dom-6)."""
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{paragraphs}</div>'}

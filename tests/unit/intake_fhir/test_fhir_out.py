@@ -1,9 +1,12 @@
 """The FHIR-out builders (meetings.md §7), pure; tests/e2e/test_intake_fhir_out.py runs what they build
 through the HL7 validator."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fhir.resources.R4B.codesystem import CodeSystem
 
 from services.intake.fhir import map_bundle_with_sources
 from services.intake.fhir_out import case_bundle, codesystems
@@ -142,3 +145,11 @@ def test_sources_name_the_resource_of_each_field(example: dict[str, Any]) -> Non
     assert sources["pain.current_analgesics[0]"].resource_type == "MedicationStatement"
     assert all(not path.endswith("spine_level") for path in sources if path.startswith("lesions[1]"))
     assert case.lesions[1].spine_level is None
+
+
+def test_the_published_codesystems_are_the_code() -> None:
+    docs = Path(__file__).resolve().parents[3] / "docs" / "fhir"
+    for system in codesystems():
+        published = json.loads((docs / f"codesystem-{system['id']}.json").read_text())
+        assert published == system, f"docs/fhir/codesystem-{system['id']}.json is stale"
+        CodeSystem.model_validate(published)
