@@ -8,18 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from services.intake import service
 from services.intake.case_view import CaseView, SubmissionReceipt
-from services.intake.fhir import (
-    FhirIssue,
-    FhirJsonError,
-    FhirMappingError,
-    decode_bundle_json,
-    map_bundle_with_sources,
-    sources_json,
-)
-from services.intake.fhir.xml import FHIR_XML, decode_bundle_xml, is_xml_media_type
+from services.intake.fhir import FhirJsonError, FhirMappingError, map_posted_bundle, sources_json
+from services.intake.fhir.xml import FHIR_XML, is_xml_media_type
 from services.intake.fhir_http import (
     BUNDLE_REQUEST_BODY,
     FHIR_JSON,
@@ -179,19 +173,10 @@ def build_router(
             )
         body = await request.body()
         try:
-            xml_issues: list[FhirIssue] = []
-            if xml:
-                document, xml_issues = decode_bundle_xml(body)
-            else:
-                document = decode_bundle_json(body)
-            try:
-                submission, sources = map_bundle_with_sources(
-                    document, pseudonym_key=pseudonym_key, today=service.today()
-                )
-            except FhirMappingError as error:
-                raise FhirMappingError(xml_issues + error.issues) from None
-            if xml_issues:
-                raise FhirMappingError(xml_issues)
+            # Off the event loop: a several-MB Synthea record takes seconds to parse, XML the longest.
+            submission, sources = await run_in_threadpool(
+                map_posted_bundle, body, xml=xml, pseudonym_key=pseudonym_key, today=service.today()
+            )
         except FhirJsonError as error:
             return outcome_response(400, error.issues)
         except FhirMappingError as error:

@@ -16,6 +16,7 @@ from services.intake.fhir.mapping import (
     derived_external_id,
     map_bundle,
     map_bundle_with_sources,
+    map_posted_bundle,
     pseudonym,
 )
 from services.intake.fhir.provenance import FieldSource, sources_json
@@ -31,6 +32,7 @@ __all__ = [
     "derived_external_id",
     "map_bundle",
     "map_bundle_with_sources",
+    "map_posted_bundle",
     "operation_outcome",
     "pseudonym",
     "sources_json",

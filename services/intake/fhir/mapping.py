@@ -15,15 +15,16 @@ from pydantic import ValidationError
 
 from services.intake.fhir.bundle import read_bundle
 from services.intake.fhir.conditions import ConditionRules
-from services.intake.fhir.issues import FhirMappingError
+from services.intake.fhir.issues import FhirIssue, FhirMappingError, decode_bundle_json
 from services.intake.fhir.lesion_findings import FindingRules
 from services.intake.fhir.medications import MedicationRules
 from services.intake.fhir.observations import ObservationRules
 from services.intake.fhir.patient import PatientRules, derived_external_id, pseudonym
 from services.intake.fhir.provenance import FieldSource
+from services.intake.fhir.xml import decode_bundle_xml
 from shared.contracts.case import CaseSubmission
 
-__all__ = ["derived_external_id", "map_bundle", "map_bundle_with_sources", "pseudonym"]
+__all__ = ["derived_external_id", "map_bundle", "map_bundle_with_sources", "map_posted_bundle", "pseudonym"]
 
 
 def map_bundle(bundle: dict[str, Any], *, pseudonym_key: bytes, today: date) -> CaseSubmission:
@@ -37,6 +38,25 @@ def map_bundle_with_sources(
     """As map_bundle, with the resource each mapped case field came from (its path -> FieldSource)."""
     mapping = _CaseMapping(pseudonym_key, today)
     return mapping.run(bundle), mapping.sources()
+
+
+def map_posted_bundle(
+    body: bytes, *, xml: bool, pseudonym_key: bytes, today: date
+) -> tuple[CaseSubmission, dict[str, FieldSource]]:
+    """A posted Bundle (JSON or XML) -> the case and its field sources; FhirMappingError lists every issue,
+    those of XML parts fhir.resources refused first."""
+    xml_issues: list[FhirIssue] = []
+    if xml:
+        document, xml_issues = decode_bundle_xml(body)
+    else:
+        document = decode_bundle_json(body)
+    try:
+        mapped = map_bundle_with_sources(document, pseudonym_key=pseudonym_key, today=today)
+    except FhirMappingError as error:
+        raise FhirMappingError(xml_issues + error.issues) from None
+    if xml_issues:
+        raise FhirMappingError(xml_issues)
+    return mapped
 
 
 class _CaseMapping(PatientRules, ConditionRules, FindingRules, ObservationRules, MedicationRules):

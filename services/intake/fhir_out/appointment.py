@@ -36,7 +36,7 @@ def appointment(
     booking: dict[str, Any], practitioners: list[dict[str, Any]], patient: dict[str, Any] | None
 ) -> dict[str, Any]:
     """`practitioners` are those of `practitioner()` for booking['participants'], in the same order."""
-    status = APPOINTMENT_STATUS[booking["status"]]
+    status = APPOINTMENT_STATUS.get(booking["status"], "proposed")
     participants: list[dict[str, Any]] = [
         {
             "actor": reference(resource, f"{person['name']} ({person['specialty']})"),
@@ -67,6 +67,8 @@ def appointment(
     if booking.get("start") and booking.get("end"):
         resource["start"] = booking["start"]
         resource["end"] = booking["end"]
+    if isinstance(booking.get("minutes"), int) and booking["minutes"] > 0:
+        resource["minutesDuration"] = booking["minutes"]  # a placement on a meeting (meetings.md §4)
     if booking.get("reason"):
         resource["comment"] = str(booking["reason"])
     if status == "cancelled" and booking.get("reason"):

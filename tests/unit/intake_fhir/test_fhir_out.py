@@ -153,3 +153,15 @@ def test_the_published_codesystems_are_the_code() -> None:
         published = json.loads((docs / f"codesystem-{system['id']}.json").read_text())
         assert published == system, f"docs/fhir/codesystem-{system['id']}.json is stale"
         CodeSystem.model_validate(published)
+
+
+def test_a_meeting_placement_has_its_minutes() -> None:
+    placement = samples.booking("confirmed") | {
+        "schema_version": 2,
+        "kind": "meeting",
+        "minutes": 6,
+        "position": 3,
+    }
+    appointment = build(recommendation=None, booking=placement)["Appointment"][0]
+    assert appointment["minutesDuration"] == 6
+    assert appointment["status"] == "booked"

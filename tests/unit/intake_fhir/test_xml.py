@@ -1,12 +1,13 @@
 """FHIR XML in: every Bundle of the shared corpus, written as XML by fhir.resources at test time (never
 stored), maps to the same case and sources, or fails with the same issues, as its JSON form."""
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from services.intake.fhir import FhirJsonError, FhirMappingError, map_bundle_with_sources
+from services.intake.fhir import FhirJsonError, FhirMappingError, map_bundle_with_sources, map_posted_bundle
 from services.intake.fhir.xml import decode_bundle_xml, is_xml_media_type
 from tests.support.fhir_xml import as_xml
 
@@ -75,3 +76,22 @@ def test_xml_media_types() -> None:
     assert is_xml_media_type("application/xml")
     assert not is_xml_media_type("application/fhir+json")
     assert not is_xml_media_type(None)
+
+
+def test_a_posted_xml_bundle_with_a_refused_resource_lists_it_with_the_mapping_issues() -> None:
+    bundle = load(EXAMPLE)
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    xml, _ = as_xml(bundle)
+    broken = xml.replace(b'<birthDate value="1956-03-14"/>', b'<birthDate value="14 March 1956"/>', 1)
+    with pytest.raises(FhirMappingError) as raised:
+        map_posted_bundle(broken, xml=True, pseudonym_key=KEY, today=TODAY)
+    expressions = [issue.expression[0] if issue.expression else "" for issue in raised.value.issues]
+    assert expressions[0].startswith("Bundle.entry[0].resource")
+    assert any("no Patient resource" in issue.diagnostics for issue in raised.value.issues)
+
+
+def test_a_posted_bundle_maps_the_same_as_json_or_xml() -> None:
+    xml, json_form = as_xml(load(EXAMPLE))
+    from_xml = map_posted_bundle(xml, xml=True, pseudonym_key=KEY, today=TODAY)
+    from_json = map_posted_bundle(json.dumps(json_form).encode(), xml=False, pseudonym_key=KEY, today=TODAY)
+    assert from_xml == from_json
