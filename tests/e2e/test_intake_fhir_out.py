@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from services.intake.fhir_out import case_bundle, codesystems
+from tests.support import fhir_out_samples as samples
 from tests.support.cases import a_case
 from tests.support.clinic import staff_every_specialty
 from tests.support.infrastructure import ROOT
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth
-from tests.unit.intake_fhir import fhir_out_samples as samples
 
 pytestmark = pytest.mark.e2e
 

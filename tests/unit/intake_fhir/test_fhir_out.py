@@ -11,8 +11,8 @@ from fhir.resources.R4B.codesystem import CodeSystem
 from services.intake.fhir import map_bundle_with_sources
 from services.intake.fhir_out import case_bundle, codesystems
 from services.intake.fhir_out.codes import THERAPY_SYSTEM, VERDICT_SYSTEM
+from tests.support import fhir_out_samples as samples
 
-from . import fhir_out_samples as samples
 from .conftest import KEY, TODAY
 
 
