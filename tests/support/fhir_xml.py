@@ -8,8 +8,8 @@ from pydantic import ValidationError
 
 def as_xml(bundle: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
     """The Bundle as XML by fhir.resources, and the JSON that XML stands for. Entries the library refuses
-    cannot be written as XML and are left out of both; so is Bundle.id (not read by the mapping), which some
-    corpus bundles spell with '_', outside FHIR's id pattern."""
+    cannot be written as XML and are left out of both; so is a Bundle.id outside FHIR's id pattern (some corpus
+    bundles use '_'; the mapping only shows it as the source of external_id)."""
     entries = []
     for raw in bundle.get("entry", []):
         try:
@@ -17,7 +17,14 @@ def as_xml(bundle: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
         except ValidationError:
             continue
         entries.append(raw)
-    kept: dict[str, Any] = {key: bundle[key] for key in ("identifier", "type", "timestamp") if key in bundle}
+    kept: dict[str, Any] = {
+        key: bundle[key] for key in ("id", "identifier", "type", "timestamp") if key in bundle
+    }
+    try:
+        model = Bundle.model_validate({"resourceType": "Bundle", **kept, "entry": entries})
+    except ValidationError:
+        kept.pop("id", None)
+        model = Bundle.model_validate({"resourceType": "Bundle", **kept, "entry": entries})
     json_form = {"resourceType": "Bundle", **kept, "entry": entries}
-    xml = Bundle.model_validate(json_form).model_dump_xml()  # typed str, returns bytes (lxml's tostring)
+    xml = model.model_dump_xml()  # typed str, returns bytes (lxml's tostring)
     return xml if isinstance(xml, bytes) else xml.encode(), json_form
