@@ -57,6 +57,7 @@ test: infra
 	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
 	@deploy/local/asyncapi-schema.sh  # the AsyncAPI 3.0 JSON Schema, to validate /asyncapi.json
 	@deploy/local/prometheus.sh install  # promtool, for the alert rules' unit tests
+	@deploy/local/fhir-validator.sh  # the HL7 FHIR validator and R4 core definitions, for tests/e2e/test_intake_fhir_out.py
 	@$(ENV) .venv/bin/pytest
 
 test-faults: infra

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from services.intake.adapters.tables import CaseRecord
+from services.intake.adapters.tables import CaseRecord, CaseVersionRecord
 
 
 class PipelineStatus(StrEnum):
@@ -31,6 +31,14 @@ class SubmissionReceipt(BaseModel):
     status: PipelineStatus
 
 
+class FieldSource(BaseModel):
+    """The FHIR resource a case field was mapped from, and where in the posted Bundle."""
+
+    resource_type: str
+    id: str | None
+    expression: list[str]
+
+
 class CaseView(BaseModel):
     case_id: UUID
     external_id: str
@@ -44,6 +52,13 @@ class CaseView(BaseModel):
         " only (open it in the trace backend, e.g. Jaeger at /trace/{trace_id}).",
         pattern="^[0-9a-f]{32}$",
     )
+    submission: dict[str, Any] = Field(
+        description="the case as intake holds it: the normalised submission of the latest version"
+    )
+    sources: dict[str, FieldSource] | None = Field(
+        description="for a FHIR submission, case field path (e.g. lesions[0].site) -> the resource it came "
+        "from; null for a native JSON submission"
+    )
 
 
 def pipeline_status(case: CaseRecord) -> PipelineStatus:
@@ -56,7 +71,7 @@ def pipeline_status(case: CaseRecord) -> PipelineStatus:
     return PipelineStatus.received
 
 
-def case_view(case: CaseRecord) -> CaseView:
+def case_view(case: CaseRecord, version: CaseVersionRecord | None = None) -> CaseView:
     return CaseView(
         case_id=case.case_id,
         external_id=case.external_id,
@@ -64,14 +79,9 @@ def case_view(case: CaseRecord) -> CaseView:
         status=pipeline_status(case),
         recommendation=case.recommendation,
         booking=case.booking,
+        submission=case.content,
+        sources=version.sources if version is not None else None,
     )
-
-
-def ops_case_view(case: CaseRecord, trace_id: str | None) -> CaseView:
-    """The case view with the trace of its current version (the field is left out for other roles)."""
-    view = case_view(case)
-    view.trace_id = trace_id
-    return view
 
 
 def recommendation_summary(recommendation: dict[str, Any]) -> dict[str, Any]:

@@ -31,8 +31,8 @@ WITH saved AS (
     WHERE c.content_hash <> excluded.content_hash
     RETURNING case_id, version
 ), kept AS (
-    INSERT INTO intake.case_versions (case_id, version, content, trace_id)
-    SELECT case_id, version, $4, $12 FROM saved
+    INSERT INTO intake.case_versions (case_id, version, content, trace_id, sources)
+    SELECT case_id, version, $4, $12, $13::jsonb FROM saved
 ), typed AS (
     SELECT case_id, version, CASE WHEN version = 1 THEN $8 ELSE $9 END AS event_type FROM saved
 ), announced AS (
@@ -67,6 +67,7 @@ async def save_submission(
     content_json: str,
     content_hash: str,
     announcement: Announcement,
+    sources_json: str | None = None,
 ) -> tuple[UUID, int] | None:
     """(case id, version) of the new case or version, kept in case_versions and announced in the outbox;
     None when the content is the case's current content. Runs on a connection in autocommit or inside the
@@ -85,6 +86,7 @@ async def save_submission(
         orjson.dumps(announcement.envelope_without_case).decode(),
         orjson.dumps(announcement.trace_headers).decode(),
         trace_id_from_headers(announcement.trace_headers),
+        sources_json,
     )
     if row is None:
         return None
@@ -100,6 +102,7 @@ class DownstreamState:
     recommendation_version: int | None
     booking_version: int | None
     recommendation: dict[str, Any] | None = None  # set when changed
+    recommendation_detail: dict[str, Any] | None = None  # set with recommendation
     booking: dict[str, Any] | None = None  # set when changed
 
 
@@ -116,7 +119,8 @@ FOR UPDATE OF c
 
 _SAVE_DECISIONS = """
 UPDATE intake.cases
-SET recommendation = COALESCE($2, recommendation), booking = COALESCE($3, booking), updated_at = now()
+SET recommendation = COALESCE($2, recommendation), booking = COALESCE($3, booking),
+    recommendation_detail = COALESCE($4, recommendation_detail), updated_at = now()
 WHERE case_id = $1
 """
 
@@ -139,6 +143,9 @@ async def save_downstream_state(connection: Any, changed: dict[UUID, DownstreamS
                 case_id,
                 None if state.recommendation is None else orjson.dumps(state.recommendation).decode(),
                 None if state.booking is None else orjson.dumps(state.booking).decode(),
+                None
+                if state.recommendation_detail is None
+                else orjson.dumps(state.recommendation_detail).decode(),
             )
             for case_id, state in sorted(changed.items())
         ],
