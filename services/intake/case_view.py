@@ -15,6 +15,7 @@ class PipelineStatus(StrEnum):
     booked = "booked"
     waitlisted = "waitlisted"
     cancelled = "cancelled"
+    discussed = "discussed"
     withdrawn = "withdrawn"
 
 
@@ -46,6 +47,11 @@ class CaseView(BaseModel):
     status: PipelineStatus
     recommendation: dict[str, Any] | None
     booking: dict[str, Any] | None
+    outcome: dict[str, Any] | None = Field(
+        default=None,
+        description="the MDT's latest outcome (meetings.md §6): version, intent, decision-to-treat date and each "
+        "therapy's decision; a later recording supersedes it",
+    )
     trace_id: str | None = Field(
         default=None,
         description="The W3C trace id of the submission that made the current version; shown to the ops role"
@@ -64,6 +70,8 @@ class CaseView(BaseModel):
 def pipeline_status(case: CaseRecord) -> PipelineStatus:
     if case.withdrawn_at is not None:
         return PipelineStatus.withdrawn
+    if case.outcome is not None and case.outcome.get("case_version") == case.version:
+        return PipelineStatus.discussed
     if case.booking is not None and case.booking.get("case_version") == case.version:
         return _BOOKING_STATUS.get(case.booking.get("status", ""), PipelineStatus.evaluated)
     if case.recommendation is not None and case.recommendation.get("case_version") == case.version:
@@ -79,6 +87,7 @@ def case_view(case: CaseRecord, version: CaseVersionRecord | None = None) -> Cas
         status=pipeline_status(case),
         recommendation=case.recommendation,
         booking=case.booking,
+        outcome=None if case.outcome is None else outcome_summary(case.outcome),
         submission=case.content,
         sources=version.sources if version is not None else None,
     )
@@ -95,4 +104,21 @@ def recommendation_summary(recommendation: dict[str, Any]) -> dict[str, Any]:
         "required_specialties": recommendation["required_specialties"],
         "therapies": {t["code"]: t["status"] for t in recommendation["therapies"]},
         "alerts": [alert["code"] for alert in recommendation.get("alerts", [])],
+    }
+
+
+def outcome_summary(outcome: dict[str, Any]) -> dict[str, Any]:
+    """What the referrer needs of an MDT outcome: who decided what, with what intent, and from when."""
+    return {
+        "version": outcome["version"],
+        "case_version": outcome["case_version"],
+        "recorded_at": outcome["recorded_at"],
+        "intent": outcome["intent"],
+        "decision_to_treat_date": outcome.get("decision_to_treat_date"),
+        "decisions": [
+            {"therapy": d["therapy"], "decision": d["decision"], "reason_code": d.get("reason_code")}
+            for d in outcome["decisions"]
+        ],
+        "meeting_id": outcome.get("meeting_id"),
+        "booking_id": outcome.get("booking_id"),
     }

@@ -203,12 +203,14 @@ async def get_case_fhir(session: AsyncSession, case_id: UUID) -> dict[str, Any]:
         pseudonym=(case.content.get("patient") or {}).get("pseudonym"),
         recommendation=case.recommendation_detail,
         booking=case.booking,
+        outcome=case.outcome,
     )
 
 
 async def record_downstream_decisions(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-    """Shows eligibility's recommendations and the scheduler's bookings on the cases, for a batch at once:
-    per case, the newest event for the newest version wins (a case's events arrive in order, keyed by id)."""
+    """Shows eligibility's recommendations, the scheduler's bookings and the MDT outcomes on the cases, for a
+    batch at once: per case, the newest event for the newest version wins (a case's events arrive in order,
+    keyed by id), and the highest outcome version."""
     connection = await driver_connection(session)
     states = await lock_downstream_state(connection, {d.envelope.case_id for d in deliveries})
     changed: dict[UUID, DownstreamState] = {}
@@ -218,7 +220,13 @@ async def record_downstream_decisions(session: AsyncSession, deliveries: Sequenc
         state = states.get(envelope.case_id)
         if state is None:
             continue  # not a case of this intake
-        if envelope.event_type == EventType.recommendation_issued:
+        if envelope.event_type == EventType.outcome_recorded:
+            version = int(envelope.payload.get("version", 0))
+            if version > (state.outcome_version or 0):  # a later recording supersedes
+                state.outcome = envelope.payload
+                state.outcome_version = version
+                changed[envelope.case_id] = state
+        elif envelope.event_type == EventType.recommendation_issued:
             if envelope.case_version >= (state.recommendation_version or 0):
                 state.recommendation = recommendation_summary(envelope.payload)
                 state.recommendation_detail = envelope.payload
@@ -267,4 +275,4 @@ def _webhook_event(envelope: EventEnvelope, trace_headers: dict[str, str] | None
     )
 
 
-TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value]
+TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value, Topic.mdt_outcomes.value]

@@ -104,12 +104,15 @@ class DownstreamState:
     recommendation: dict[str, Any] | None = None  # set when changed
     recommendation_detail: dict[str, Any] | None = None  # set with recommendation
     booking: dict[str, Any] | None = None  # set when changed
+    outcome_version: int | None = None
+    outcome: dict[str, Any] | None = None  # set when changed
 
 
 _LOCK_CASES = """
 SELECT c.case_id, c.version, v.received_at,
        (c.recommendation ->> 'case_version')::int AS recommendation_version,
-       (c.booking ->> 'case_version')::int AS booking_version
+       (c.booking ->> 'case_version')::int AS booking_version,
+       (c.outcome ->> 'version')::int AS outcome_version
 FROM intake.cases c
 LEFT JOIN intake.case_versions v ON v.case_id = c.case_id AND v.version = c.version
 WHERE c.case_id = ANY($1::uuid[])
@@ -120,7 +123,8 @@ FOR UPDATE OF c
 _SAVE_DECISIONS = """
 UPDATE intake.cases
 SET recommendation = COALESCE($2, recommendation), booking = COALESCE($3, booking),
-    recommendation_detail = COALESCE($4, recommendation_detail), updated_at = now()
+    recommendation_detail = COALESCE($4, recommendation_detail), outcome = COALESCE($5, outcome),
+    updated_at = now()
 WHERE case_id = $1
 """
 
@@ -129,7 +133,11 @@ async def lock_downstream_state(connection: Any, case_ids: Collection[UUID]) -> 
     rows = await connection.fetch(_LOCK_CASES, list(case_ids))
     return {
         row["case_id"]: DownstreamState(
-            row["version"], row["received_at"], row["recommendation_version"], row["booking_version"]
+            row["version"],
+            row["received_at"],
+            row["recommendation_version"],
+            row["booking_version"],
+            outcome_version=row["outcome_version"],
         )
         for row in rows
     }
@@ -146,6 +154,7 @@ async def save_downstream_state(connection: Any, changed: dict[UUID, DownstreamS
                 None
                 if state.recommendation_detail is None
                 else orjson.dumps(state.recommendation_detail).decode(),
+                None if state.outcome is None else orjson.dumps(state.outcome).decode(),
             )
             for case_id, state in sorted(changed.items())
         ],

@@ -42,6 +42,8 @@ class CaseRecord(SQLModel, table=True):
     booking: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     # The latest recommendation as eligibility sent it (reasons, missing paths): for GET /fhir.
     recommendation_detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # The latest MDT outcome as the scheduler announced it (no clinicians' notes: they stay in the scheduler).
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     created_at: datetime | None = _timestamp()
     updated_at: datetime | None = _timestamp()
 
