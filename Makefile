@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 ENV := . deploy/local/env.sh &&
 
-.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger bench
+.PHONY: help install infra migrate run seed stop test test-unit test-faults lint format dlq dlq-replay jaeger observe bench
 
 help:
 	@echo "make run    install what is missing, start Kafka, PostgreSQL, the three services and the MDT console"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint   ruff and mypy"
 	@echo "make bench  the pipeline against its limits (quick, < 3 min; BENCH=full for the long one)"
 	@echo "make jaeger start the local trace backend (first time: builds it); make run then traces to it"
+	@echo "make observe Jaeger and Prometheus (127.0.0.1:9090, scraping the services, with the alert rules)"
 	@echo "make dlq    list dead letters; make dlq-replay TOPIC=case-events [OFFSET=n] sends them back"
 
 install:
@@ -36,6 +37,11 @@ seed: infra
 jaeger:
 	@deploy/local/jaeger.sh start
 
+# Prometheus from Debian's packages, run under .local/prometheus (not Debian's service); Jaeger if not up.
+observe:
+	@deploy/local/jaeger.sh start
+	@deploy/local/prometheus.sh start
+
 # A fresh database and topic prefix per run (the dev data is not touched); report in bench/results/.
 bench: infra
 	@deploy/local/vegeta.sh
@@ -43,6 +49,7 @@ bench: infra
 
 stop:
 	@deploy/local/services.sh stop
+	@deploy/local/prometheus.sh stop
 	@deploy/local/jaeger.sh stop
 	@deploy/local/kafka.sh stop
 	@deploy/local/postgres.sh stop
@@ -50,6 +57,8 @@ stop:
 test: infra
 	@deploy/local/kustomize.sh  # renders deploy/k8s for the offline manifest tests
 	@deploy/local/asyncapi-schema.sh  # the AsyncAPI 3.0 JSON Schema, to validate /asyncapi.json
+	@deploy/local/prometheus.sh install  # promtool, for the alert rules' unit tests
+	@deploy/local/fhir-validator.sh  # the HL7 FHIR validator and R4 core definitions, for tests/e2e/test_intake_fhir_out.py
 	@deploy/local/browser.sh  # Chromium and chromedriver from Debian, for the console's browser tests
 	@$(ENV) .venv/bin/pytest
 

@@ -14,6 +14,9 @@ PRODUCER_RENEWALS = Counter(
     ["error"],
 )
 OUTBOX_PENDING = Gauge("outbox_pending_events", "Outbox rows not yet published (backlog)")
+OUTBOX_OLDEST_PENDING_AGE = Gauge(
+    "outbox_oldest_pending_age_seconds", "Age of the oldest outbox row not yet published (0 when none)"
+)
 RECORDS_CONSUMED = Counter(
     "consumer_records_total",
     "Records a consumer handled, by outcome (applied, duplicate, dead_lettered)",

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
 from shared.db.migrations import upgrade_to_head_async
+from shared.db.tracing import instrument_asyncpg
 from shared.http.app import ReadinessCheck
 from shared.kafka.client import client_options, create_producer
 from shared.kafka.consumer import BatchHandler, EventConsumer, Handler
@@ -38,11 +38,9 @@ class ServiceRuntime:
         self.schema = schema
         self._migrations = migrations
         self.engine: AsyncEngine = create_engine(settings)
-        # Client spans for every statement, at the driver (the SQLAlchemy instrumentation does not support
-        # SQLAlchemy 2.1 yet). SQL text only, with placeholders: parameter values are never recorded.
-        instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
-        if not instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.instrument()
+        # Client spans for the statements of traced work, at the driver (the SQLAlchemy instrumentation does
+        # not support SQLAlchemy 2.1 yet); shared/db/tracing.py says what they record.
+        instrument_asyncpg()
         self.sessions: SessionFactory = create_session_factory(self.engine)
         self.producer = RenewableProducer(lambda: create_producer(settings))
         self.producer_ready = asyncio.Event()

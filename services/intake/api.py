@@ -8,12 +8,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from services.intake import service
 from services.intake.case_view import CaseView, SubmissionReceipt
-from services.intake.fhir import FhirJsonError, FhirMappingError, decode_bundle_json, map_bundle
+from services.intake.fhir import FhirJsonError, FhirMappingError, map_posted_bundle, sources_json
+from services.intake.fhir.xml import FHIR_XML, is_xml_media_type
 from services.intake.fhir_http import (
     BUNDLE_REQUEST_BODY,
+    FHIR_JSON,
     OperationOutcomeRoute,
     outcome_response,
     outcome_responses,
@@ -34,6 +37,7 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["cases"])
     fhir_router = APIRouter(tags=["fhir"], route_class=OperationOutcomeRoute)
+    case_fhir_router = APIRouter(tags=["fhir"], route_class=OperationOutcomeRoute)
     writer = Depends(require_roles(tokens, Role.integration))
     json_body = Depends(require_json_body())
     reader = Depends(require_roles(tokens, Role.integration, Role.ops))
@@ -52,7 +56,11 @@ def build_router(
     IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)]
 
     async def accept(
-        client: str, submission: CaseSubmission, idempotency_key: str | None, request_body: bytes
+        client: str,
+        submission: CaseSubmission,
+        idempotency_key: str | None,
+        request_body: bytes,
+        sources: dict[str, Any] | None = None,
     ) -> JSONResponse:
         request_hash = hashlib.sha256(request_body).hexdigest()
         for attempt in range(3):
@@ -70,6 +78,7 @@ def build_router(
                         submission=submission,
                         topic=case_topic,
                         in_transaction=idempotency_key is not None,
+                        sources=sources,
                     )
                     status_code = 202 if changed else 200
                     body = receipt.model_dump(mode="json")
@@ -144,7 +153,7 @@ def build_router(
                 422,
                 s400="malformed JSON",
                 s409="Idempotency-Key reused for a different body",
-                s415="the body is neither application/fhir+json nor application/json",
+                s415="the body is neither application/fhir+json, application/json nor application/fhir+xml",
                 s422="the Bundle cannot be mapped to a valid case: every issue is listed",
             ),
         },
@@ -155,30 +164,36 @@ def build_router(
         client: ClientId = "default",
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
-        if await body_is_unsupported(request):
+        xml = is_xml_media_type(request.headers.get("content-type"))
+        if not xml and await body_is_unsupported(request):
             raise ProblemError(
-                415, "Unsupported media type", "the body must be application/fhir+json or application/json"
+                415,
+                "Unsupported media type",
+                f"the body must be {FHIR_JSON}, application/json or {FHIR_XML}",
             )
         body = await request.body()
         try:
-            submission = map_bundle(
-                decode_bundle_json(body), pseudonym_key=pseudonym_key, today=service.today()
+            # Off the event loop: a several-MB Synthea record takes seconds to parse, XML the longest.
+            submission, sources = await run_in_threadpool(
+                map_posted_bundle, body, xml=xml, pseudonym_key=pseudonym_key, today=service.today()
             )
         except FhirJsonError as error:
             return outcome_response(400, error.issues)
         except FhirMappingError as error:
             return outcome_response(422, error.issues)
-        return await accept(client, submission, idempotency_key, body)
+        return await accept(client, submission, idempotency_key, body, sources_json(sources))
 
     @router.get(
         "/cases/{case_id}",
         response_model=CaseView,
+        # trace_id is set for the ops role only, and left out of the answer otherwise.
+        response_model_exclude_unset=True,
         responses=problem_responses(401, 403, 404, 422, s404="unknown case", s422="case_id is not a UUID"),
     )
-    async def get_case(case_id: UUID, _: Annotated[Principal, reader]) -> CaseView:
+    async def get_case(case_id: UUID, principal: Annotated[Principal, reader]) -> CaseView:
         async with sessions() as session:
             try:
-                return await service.get_case(session, case_id)
+                return await service.get_case(session, case_id, with_trace=principal.role == Role.ops)
             except service.CaseNotFoundError:
                 raise ProblemError(404, "Not found", "no case with this id") from None
 
@@ -200,5 +215,26 @@ def build_router(
         on_commit()
         return JSONResponse(receipt.model_dump(mode="json"), status_code=202 if changed else 200)
 
+    @case_fhir_router.get(
+        "/cases/{case_id}/fhir",
+        response_class=JSONResponse,
+        responses={
+            200: {
+                "description": "a FHIR R4 Bundle (collection): GuidanceResponse and RequestGroup, Appointment "
+                "with its Practitioners, Device and Provenance; only what exists for the case",
+                "content": {FHIR_JSON: {"schema": {"type": "object", "title": "Bundle"}}},
+            },
+            **outcome_responses(401, 403, 404, 422, s404="unknown case", s422="case_id is not a UUID"),
+        },
+    )
+    async def get_case_fhir(case_id: UUID, _: Annotated[Principal, reader]) -> JSONResponse:
+        async with sessions() as session:
+            try:
+                bundle = await service.get_case_fhir(session, case_id)
+            except service.CaseNotFoundError:
+                raise ProblemError(404, "Not found", "no case with this id") from None
+        return JSONResponse(bundle, media_type=FHIR_JSON)
+
     router.include_router(fhir_router, prefix="/fhir")
+    router.include_router(case_fhir_router)
     return router

@@ -4,9 +4,9 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from services.intake.adapters.tables import CaseRecord
+from services.intake.adapters.tables import CaseRecord, CaseVersionRecord
 
 
 class PipelineStatus(StrEnum):
@@ -15,6 +15,7 @@ class PipelineStatus(StrEnum):
     booked = "booked"
     waitlisted = "waitlisted"
     cancelled = "cancelled"
+    discussed = "discussed"
     withdrawn = "withdrawn"
 
 
@@ -31,6 +32,14 @@ class SubmissionReceipt(BaseModel):
     status: PipelineStatus
 
 
+class FieldSource(BaseModel):
+    """The FHIR resource a case field was mapped from, and where in the posted Bundle."""
+
+    resource_type: str
+    id: str | None
+    expression: list[str]
+
+
 class CaseView(BaseModel):
     case_id: UUID
     external_id: str
@@ -38,11 +47,31 @@ class CaseView(BaseModel):
     status: PipelineStatus
     recommendation: dict[str, Any] | None
     booking: dict[str, Any] | None
+    outcome: dict[str, Any] | None = Field(
+        default=None,
+        description="the MDT's latest outcome (meetings.md §6): version, intent, decision-to-treat date and each "
+        "therapy's decision; a later recording supersedes it",
+    )
+    trace_id: str | None = Field(
+        default=None,
+        description="The W3C trace id of the submission that made the current version; shown to the ops role"
+        " only (open it in the trace backend, e.g. Jaeger at /trace/{trace_id}).",
+        pattern="^[0-9a-f]{32}$",
+    )
+    submission: dict[str, Any] = Field(
+        description="the case as intake holds it: the normalised submission of the latest version"
+    )
+    sources: dict[str, FieldSource] | None = Field(
+        description="for a FHIR submission, case field path (e.g. lesions[0].site) -> the resource it came "
+        "from; null for a native JSON submission"
+    )
 
 
 def pipeline_status(case: CaseRecord) -> PipelineStatus:
     if case.withdrawn_at is not None:
         return PipelineStatus.withdrawn
+    if case.outcome is not None and case.outcome.get("case_version") == case.version:
+        return PipelineStatus.discussed
     if case.booking is not None and case.booking.get("case_version") == case.version:
         return _BOOKING_STATUS.get(case.booking.get("status", ""), PipelineStatus.evaluated)
     if case.recommendation is not None and case.recommendation.get("case_version") == case.version:
@@ -50,7 +79,7 @@ def pipeline_status(case: CaseRecord) -> PipelineStatus:
     return PipelineStatus.received
 
 
-def case_view(case: CaseRecord) -> CaseView:
+def case_view(case: CaseRecord, version: CaseVersionRecord | None = None) -> CaseView:
     return CaseView(
         case_id=case.case_id,
         external_id=case.external_id,
@@ -58,6 +87,9 @@ def case_view(case: CaseRecord) -> CaseView:
         status=pipeline_status(case),
         recommendation=case.recommendation,
         booking=case.booking,
+        outcome=None if case.outcome is None else outcome_summary(case.outcome),
+        submission=case.content,
+        sources=version.sources if version is not None else None,
     )
 
 
@@ -72,4 +104,21 @@ def recommendation_summary(recommendation: dict[str, Any]) -> dict[str, Any]:
         "required_specialties": recommendation["required_specialties"],
         "therapies": {t["code"]: t["status"] for t in recommendation["therapies"]},
         "alerts": [alert["code"] for alert in recommendation.get("alerts", [])],
+    }
+
+
+def outcome_summary(outcome: dict[str, Any]) -> dict[str, Any]:
+    """What the referrer needs of an MDT outcome: who decided what, with what intent, and from when."""
+    return {
+        "version": outcome["version"],
+        "case_version": outcome["case_version"],
+        "recorded_at": outcome["recorded_at"],
+        "intent": outcome["intent"],
+        "decision_to_treat_date": outcome.get("decision_to_treat_date"),
+        "decisions": [
+            {"therapy": d["therapy"], "decision": d["decision"], "reason_code": d.get("reason_code")}
+            for d in outcome["decisions"]
+        ],
+        "meeting_id": outcome.get("meeting_id"),
+        "booking_id": outcome.get("booking_id"),
     }

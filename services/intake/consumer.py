@@ -10,6 +10,7 @@ DOWNSTREAM_EVENT_TYPES = (
     EventType.booking_waitlisted,
     EventType.booking_rescheduled,
     EventType.booking_cancelled,
+    EventType.outcome_recorded,
 )
 BATCH_HANDLER: BatchHandler = service.record_downstream_decisions
 # The one-at-a-time handlers the consumer falls back on when a batch fails.

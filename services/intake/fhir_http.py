@@ -16,6 +16,7 @@ from services.intake.fhir.issues import IssueCode
 from shared.http.problems import PROBLEM_JSON, Problem, ProblemError, validation_errors
 
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
 
 _ISSUE_CODE: dict[int, IssueCode] = {
     400: "structure",
@@ -54,8 +55,8 @@ OPERATION_OUTCOME_SCHEMA: dict[str, Any] = {
 BUNDLE_REQUEST_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "A FHIR R4 Bundle (collection, transaction, message, document, batch or searchset); "
-        "see docs/fhir-mapping.md.",
+        "description": "A FHIR R4 Bundle (collection, transaction, message, document, batch or searchset), "
+        "as JSON or XML; see docs/fhir-mapping.md.",
         "content": {
             media_type: {
                 "schema": {
@@ -70,6 +71,15 @@ BUNDLE_REQUEST_BODY: dict[str, Any] = {
                 }
             }
             for media_type in (FHIR_JSON, "application/json")
+        }
+        | {
+            FHIR_XML: {
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": 'the Bundle in FHIR\'s XML form: <Bundle xmlns="http://hl7.org/fhir">',
+                }
+            }
         },
     }
 }

@@ -21,7 +21,7 @@ from services.intake.adapters.case_writes import (
     save_downstream_state,
     save_submission,
 )
-from services.intake.adapters.tables import CaseRecord, IdempotencyRecord, outbox
+from services.intake.adapters.tables import CaseRecord, CaseVersionRecord, IdempotencyRecord, outbox
 from services.intake.case_view import (
     CaseView,
     PipelineStatus,
@@ -30,6 +30,7 @@ from services.intake.case_view import (
     pipeline_status,
     recommendation_summary,
 )
+from services.intake.fhir_out import case_bundle
 from services.intake.webhooks import store as webhook_store
 from services.intake.webhooks.domain.events import WebhookEvent
 from shared.contracts.case import CaseSubmission
@@ -60,11 +61,18 @@ async def _publish(session: AsyncSession, topic: str, envelope: EventEnvelope) -
 
 
 async def submit_case(
-    session: AsyncSession, *, client: str, submission: CaseSubmission, topic: str, in_transaction: bool
+    session: AsyncSession,
+    *,
+    client: str,
+    submission: CaseSubmission,
+    topic: str,
+    in_transaction: bool,
+    sources: dict[str, Any] | None = None,
 ) -> tuple[SubmissionReceipt, bool]:
     """Returns the receipt and whether anything changed (new case or new version). The case, its version
     and its event are one statement: `in_transaction` puts it in the session's transaction (when the caller
-    writes more, as the Idempotency-Key path does); otherwise it commits on its own."""
+    writes more, as the Idempotency-Key path does); otherwise it commits on its own. `sources` (a FHIR
+    submission's field provenance) is kept with the version."""
     content = submission.model_dump(mode="json")
     content_json = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     envelope = EventEnvelope(
@@ -76,6 +84,7 @@ async def submit_case(
         external_id=submission.external_id,
         content_json=content_json.decode(),
         content_hash=hashlib.sha256(content_json).hexdigest(),
+        sources_json=None if sources is None else orjson.dumps(sources).decode(),
         announcement=Announcement(
             event_id=envelope.event_id,
             topic=topic,
@@ -172,16 +181,36 @@ async def withdraw_case(
     ), True
 
 
-async def get_case(session: AsyncSession, case_id: UUID) -> CaseView:
+async def get_case(session: AsyncSession, case_id: UUID, *, with_trace: bool = False) -> CaseView:
     case = await session.get(CaseRecord, case_id)
     if case is None:
         raise CaseNotFoundError
-    return case_view(case)
+    version = await session.get(CaseVersionRecord, (case_id, case.version))
+    view = case_view(case, version)
+    if with_trace:  # assigned, so the ops role's answer has the field even when it is null
+        view.trace_id = None if version is None else version.trace_id
+    return view
+
+
+async def get_case_fhir(session: AsyncSession, case_id: UUID) -> dict[str, Any]:
+    """The case's results as a FHIR R4 Bundle (meetings.md §7)."""
+    case = await session.get(CaseRecord, case_id)
+    if case is None:
+        raise CaseNotFoundError
+    return case_bundle(
+        case_id=str(case.case_id),
+        case_version=case.version,
+        pseudonym=(case.content.get("patient") or {}).get("pseudonym"),
+        recommendation=case.recommendation_detail,
+        booking=case.booking,
+        outcome=case.outcome,
+    )
 
 
 async def record_downstream_decisions(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-    """Shows eligibility's recommendations and the scheduler's bookings on the cases, for a batch at once:
-    per case, the newest event for the newest version wins (a case's events arrive in order, keyed by id)."""
+    """Shows eligibility's recommendations, the scheduler's bookings and the MDT outcomes on the cases, for a
+    batch at once: per case, the newest event for the newest version wins (a case's events arrive in order,
+    keyed by id), and the highest outcome version."""
     connection = await driver_connection(session)
     states = await lock_downstream_state(connection, {d.envelope.case_id for d in deliveries})
     changed: dict[UUID, DownstreamState] = {}
@@ -191,9 +220,16 @@ async def record_downstream_decisions(session: AsyncSession, deliveries: Sequenc
         state = states.get(envelope.case_id)
         if state is None:
             continue  # not a case of this intake
-        if envelope.event_type == EventType.recommendation_issued:
+        if envelope.event_type == EventType.outcome_recorded:
+            version = int(envelope.payload.get("version", 0))
+            if version > (state.outcome_version or 0):  # a later recording supersedes
+                state.outcome = envelope.payload
+                state.outcome_version = version
+                changed[envelope.case_id] = state
+        elif envelope.event_type == EventType.recommendation_issued:
             if envelope.case_version >= (state.recommendation_version or 0):
                 state.recommendation = recommendation_summary(envelope.payload)
+                state.recommendation_detail = envelope.payload
                 state.recommendation_version = envelope.case_version
                 changed[envelope.case_id] = state
         elif envelope.case_version >= (state.booking_version or 0):
@@ -239,4 +275,4 @@ def _webhook_event(envelope: EventEnvelope, trace_headers: dict[str, str] | None
     )
 
 
-TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value]
+TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value, Topic.mdt_outcomes.value]

@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from shared.contracts.events import EventEnvelope
 from shared.db.driver import driver_connection
 from shared.kafka.producer import RenewableProducer
-from shared.metrics import EVENTS_PUBLISHED, EVENTS_WRITTEN, OUTBOX_PENDING
+from shared.metrics import EVENTS_PUBLISHED, EVENTS_WRITTEN, OUTBOX_OLDEST_PENDING_AGE, OUTBOX_PENDING
 from shared.telemetry import attached, context_from_headers, current_trace_headers
 
 log = logging.getLogger(__name__)
@@ -241,9 +241,17 @@ class OutboxRelay:
             return future
 
     async def pending_count(self) -> int:
+        """Refreshes the backlog gauges (on each scrape): how many rows wait, and how long the oldest has."""
+        pending = self._table.c.published_at.is_(None)
         async with self._engine.connect() as conn:
-            count = await conn.scalar(
-                select(func.count()).select_from(self._table).where(self._table.c.published_at.is_(None))
+            count = await conn.scalar(select(func.count()).select_from(self._table).where(pending))
+            # The lowest pending id is the oldest row, found through the pending rows' partial index.
+            oldest_age = await conn.scalar(
+                select(func.extract("epoch", func.now() - self._table.c.created_at))
+                .where(pending)
+                .order_by(self._table.c.id)
+                .limit(1)
             )
         OUTBOX_PENDING.set(int(count or 0))
+        OUTBOX_OLDEST_PENDING_AGE.set(max(float(oldest_age or 0), 0.0))
         return int(count or 0)

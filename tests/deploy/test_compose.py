@@ -140,6 +140,6 @@ def test_mounted_config_files_exist(compose: dict[str, Any]) -> None:
         assert (COMPOSE.parent / source).exists(), source
     otel = yaml.safe_load((ROOT / "deploy/otel/collector.yaml").read_text())
     assert otel["service"]["pipelines"]["traces"]["receivers"] == ["otlp"]
-    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yaml").read_text())
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus-compose.yaml").read_text())
     targets = {t for job in prometheus["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
     assert {f"{name}:8000" for name in APPS} <= targets

@@ -3,16 +3,16 @@ GET /v1/concordance counts the latest version of each case's outcome (real Kafka
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from shared.contracts.codes import TherapyCode
-from shared.contracts.events import EventEnvelope, EventType
+from shared.contracts.events import EventEnvelope
 from shared.kafka.dead_letters import read_dead_letters
 from shared.settings import ServiceSettings
+from tests.support import outcomes
 from tests.support.infrastructure import Infrastructure
 from tests.support.kafka import produce
 from tests.support.polling import eventually
@@ -26,32 +26,17 @@ EBRT = "external_beam_radiotherapy"
 def an_outcome(
     case_id: uuid.UUID, version: int, ruleset: str, decisions: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    return {
-        "outcome_id": str(uuid.uuid4()),
-        "version": version,
-        "case_id": str(case_id),
-        "case_version": 1,
-        "meeting_id": None,
-        "booking_id": str(uuid.uuid4()),
-        "ruleset_version": ruleset,
-        "recorded_at": datetime.now(UTC).isoformat(),
-        "recorded_by_role": "clinician",
-        "verdicts": {EBRT: "recommended", "surgery": "consider", "radiopharmaceutical": "not_indicated"},
-        "decisions": decisions,
-        "intent": "palliative",
-        "decision_to_treat_date": None,
-        "attendees": [1, 2, 3],
-        "further_investigations": [],
-    }
+    return outcomes.an_outcome(
+        case_id,
+        version=version,
+        ruleset=ruleset,
+        verdicts={EBRT: "recommended", "surgery": "consider", "radiopharmaceutical": "not_indicated"},
+        decisions=decisions,
+    )
 
 
 def envelope(outcome: dict[str, Any]) -> EventEnvelope:
-    return EventEnvelope(
-        event_type=EventType.outcome_recorded,
-        case_id=uuid.UUID(outcome["case_id"]),
-        case_version=outcome["case_version"],
-        payload=outcome,
-    )
+    return outcomes.outcome_event(outcome)
 
 
 def decisions_counted(metrics: str, therapy: str, verdict: str, decision: str) -> float:
@@ -145,7 +130,10 @@ async def test_a_bad_outcome_is_dead_lettered_naming_fields_only(
         kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers, kafka_topic_prefix=topic_prefix
     )
     marker = uuid.uuid4().hex
-    bad = an_outcome(uuid.uuid4(), 1, "2026.12", [{"therapy": f"unknown-{marker}", "decision": "accepted"}])
+    bad = an_outcome(uuid.uuid4(), 1, "2026.12", [{"therapy": EBRT, "decision": "accepted"}])
+    bad["decisions"][0]["therapy"] = (
+        f"unknown-{marker}"  # past the contract's model, as a buggy producer would
+    )
     await produce(
         infrastructure.kafka_bootstrap_servers,
         f"{topic_prefix}mdt-outcomes",

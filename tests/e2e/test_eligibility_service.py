@@ -3,6 +3,7 @@ evaluation; the same case version is evaluated once, however often its event is 
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -100,10 +101,22 @@ def test_rules_are_readable_by_a_clinical_reviewer(pipeline: Pipeline) -> None:
     response = httpx.get(f"{pipeline.url('eligibility')}/v1/rules", headers=auth("clinician"))
     assert response.status_code == 200
     document = response.json()
-    assert document["ruleset_version"] == "2026.11"
+    assert document["ruleset_version"] == "2026.12"
     text = json.dumps(document)
     for therapy in ("radiopharmaceutical", "thermal_ablation", "surgery"):
         assert therapy in text
+    assert {"SCOR", "NHSE"} <= set(document["sources"])
+    discussion = document["discussion"]
+    assert discussion["modes"] == ["full", "standard_of_care"] and discussion["source"] == "NHSE"
+    assert [c["reason_codes"][0] for c in discussion["conditions"]] == [
+        "urgency_urgent",
+        "alert_<code>",
+        "insufficient_data",
+        "surgery_<status>",
+        "fracture",
+        "external_beam_radiotherapy_consider",
+    ]
+    assert [fact["source"] for fact in document["derived_facts"]] == ["SCOR"]
     assert (
         httpx.get(f"{pipeline.url('eligibility')}/v1/rules", headers=auth("integration")).status_code == 403
     )
@@ -115,3 +128,128 @@ def test_unknown_case_has_no_recommendation(pipeline: Pipeline) -> None:
     )
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def older_woman_with_painful_metastases(birth_year: int) -> dict[str, Any]:
+    """The issue's example: breast cancer, three painful bone metastases, pain refractory to analgesics,
+    pregnancy and breastfeeding not recorded (as in almost every real referral)."""
+    case = a_case()
+    case["patient"] = {"pseudonym": "PSN-TEST-0076", "birth_year": birth_year, "sex": "female"}
+    case["pain"]["refractory_to_analgesics"] = True
+    case["lesions"] = [
+        {
+            "id": "R1",
+            "site": "rib",
+            "painful": True,
+            "pathological_fracture": False,
+            "prior_radiotherapy": False,
+        },
+        {
+            "id": "P1",
+            "site": "pelvis",
+            "painful": True,
+            "pathological_fracture": False,
+            "prior_radiotherapy": False,
+        },
+        {
+            "id": "K1",
+            "site": "skull",
+            "painful": True,
+            "pathological_fracture": False,
+            "prior_radiotherapy": False,
+        },
+    ]
+    return case
+
+
+def statuses(recommendation: dict[str, Any]) -> dict[str, str]:
+    return {t["code"]: t["status"] for t in recommendation["therapies"]}
+
+
+async def test_ruleset_2026_12_through_the_pipeline(
+    pipeline: Pipeline, infrastructure: Infrastructure, topic_prefix: str
+) -> None:
+    """A 76-year-old woman, pregnancy not recorded, submitted to intake: the recommendation eligibility
+    publishes on Kafka is evaluated with 2026.12 (radiotherapy and analgesia not held back for pregnancy,
+    hemibody radiotherapy and the radiopharmaceutical not insufficient_data for it) and says how the MDT
+    takes the case and why."""
+    case = older_woman_with_painful_metastases(birth_year=1950)
+    receipt = httpx.post(f"{pipeline.url('intake')}/v1/cases", json=case, headers=auth("integration")).json()
+
+    async def published() -> dict[str, Any] | None:
+        records = await read_topic(
+            infrastructure.kafka_bootstrap_servers, f"{topic_prefix}therapy-recommendations", idle_seconds=1
+        )
+        mine = [json.loads(r.value) for r in records if r.key == receipt["case_id"].encode()]
+        return mine[0] if mine else None
+
+    event = None
+    for _ in range(30):
+        event = await published()
+        if event is not None:
+            break
+    assert event is not None, "no recommendation published"
+    payload = event["payload"]
+    assert event["event_type"] == "recommendation.issued" and event["schema_version"] == 1
+    assert payload["ruleset_version"] == "2026.12"
+    got = statuses(payload)
+    for code in (
+        "non_opioid_analgesic",
+        "opioid_analgesic",
+        "osteoclast_inhibitor",
+        "external_beam_radiotherapy",
+    ):
+        assert got[code] == "recommended", code
+    assert got["hemibody_radiotherapy"] == "consider"  # always consider when indicated, never for pregnancy
+    assert got["radiopharmaceutical"] == "recommended"
+    assert payload["discussion"] == "full"
+    assert payload["discussion_reasons"] == [
+        "hemibody_radiotherapy_consider",
+        "radiopharmaceutical_recommended",
+    ]
+
+    stored = eventually(lambda: stored_recommendation(pipeline, receipt["case_id"]), timeout=30)
+    assert (stored["discussion"], stored["discussion_reasons"]) == (
+        payload["discussion"],
+        payload["discussion_reasons"],
+    )
+
+
+def test_what_if_evaluation_by_age_and_discussion(pipeline: Pipeline) -> None:
+    def what_if(case: dict[str, Any]) -> dict[str, Any]:
+        response = httpx.post(
+            f"{pipeline.url('eligibility')}/v1/evaluate", json=case, headers=auth("clinician")
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    aged_54 = what_if(older_woman_with_painful_metastases(birth_year=datetime.now(UTC).year - 54))
+    assert statuses(aged_54)["radiopharmaceutical"] == "insufficient_data"
+    radiopharmaceutical = next(t for t in aged_54["therapies"] if t["code"] == "radiopharmaceutical")
+    assert radiopharmaceutical["missing"] == ["patient.breastfeeding", "patient.pregnant"]
+    assert statuses(aged_54)["external_beam_radiotherapy"] == "consider"
+    assert aged_54["discussion_reasons"] == [
+        "insufficient_data",
+        "hemibody_radiotherapy_insufficient_data",
+        "radiopharmaceutical_insufficient_data",
+        "external_beam_radiotherapy_consider",
+    ]
+    aged_55 = what_if(older_woman_with_painful_metastases(birth_year=datetime.now(UTC).year - 55))
+    assert statuses(aged_55)["radiopharmaceutical"] == "recommended"
+
+    # a recorded pregnancy is kept (and accepted) at 76
+    pregnant = older_woman_with_painful_metastases(birth_year=1950)
+    pregnant["patient"]["pregnant"] = True
+    answer = what_if(pregnant)
+    assert statuses(answer)["radiopharmaceutical"] == "contraindicated"
+    assert [a["code"] for a in answer["alerts"]] == ["pregnancy"]
+    assert answer["discussion_reasons"][0] == "alert_pregnancy"
+
+    # standard of care: a single painful rib lesion, routine, nothing to discuss at length
+    plain = older_woman_with_painful_metastases(birth_year=1950)
+    plain["lesions"] = plain["lesions"][:2]
+    plain["lesions"][1]["painful"] = False
+    plain["pain"]["refractory_to_analgesics"] = False
+    answer = what_if(plain)
+    assert (answer["discussion"], answer["discussion_reasons"]) == ("standard_of_care", [])
+    assert answer["urgency"] == "routine" and answer["alerts"] == []

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.clinic import staff_every_specialty
+from tests.support.fhir_xml import as_xml
 from tests.support.infrastructure import ROOT
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth
@@ -21,6 +22,7 @@ CORPUS = ROOT.parent / "shared" / "data" / "fhir"  # read in place, never copied
 BUNDLES = sorted(CORPUS.glob("*.json"))
 EXAMPLE = ROOT / "docs" / "fhir" / "example-bundle.json"
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
 MEDIA_TYPES = [FHIR_JSON, "application/json", "application/fhir+json; charset=utf-8"]
 
 
@@ -131,10 +133,38 @@ def test_malformed_json_is_a_400_outcome(intake: httpx.Client, body: bytes) -> N
     assert issues[0]["code"] == "structure"
 
 
-@pytest.mark.parametrize("media_type", ["application/fhir+xml", "text/plain", "application/xml"])
-def test_a_body_that_is_not_json_is_a_415_outcome(intake: httpx.Client, media_type: str) -> None:
+@pytest.mark.parametrize("media_type", ["text/plain", "application/octet-stream"])
+def test_a_body_that_is_neither_json_nor_xml_is_a_415_outcome(intake: httpx.Client, media_type: str) -> None:
     issues = assert_outcome(post_bundle(intake, EXAMPLE.read_bytes(), media_type), 415)
     assert issues[0]["code"] == "not-supported"
+
+
+@pytest.mark.parametrize("path", BUNDLES, ids=lambda path: path.name)
+def test_every_real_bundle_as_xml_answers_as_its_json_form(intake: httpx.Client, path: Path) -> None:
+    xml, json_form = as_xml(json.loads(path.read_text()))
+    as_json = post_bundle(intake, json.dumps(json_form).encode())
+    as_xml_answer = post_bundle(intake, xml, FHIR_XML)
+    assert as_json.status_code < 500, as_json.text
+    if as_json.status_code in (200, 202):
+        # The same case, already received from the JSON: an identical resubmission.
+        assert as_xml_answer.status_code == 200, as_xml_answer.text
+        assert as_xml_answer.json()["case_id"] == as_json.json()["case_id"]
+        assert as_xml_answer.json()["case_version"] == as_json.json()["case_version"]
+    else:
+        assert as_xml_answer.status_code == as_json.status_code
+        assert as_xml_answer.json() == as_json.json()
+
+
+@pytest.mark.parametrize("media_type", [FHIR_XML, "application/xml", "text/xml; charset=utf-8"])
+def test_malformed_xml_is_a_400_outcome(intake: httpx.Client, media_type: str) -> None:
+    issues = assert_outcome(post_bundle(intake, b"<Bundle xmlns='http://hl7.org/fhir'>", media_type), 400)
+    assert issues[0]["code"] == "structure"
+
+
+def test_xml_that_is_not_a_bundle_is_a_422_outcome(intake: httpx.Client) -> None:
+    body = b"<Patient xmlns='http://hl7.org/fhir'><gender value='male'/></Patient>"
+    issues = assert_outcome(post_bundle(intake, body, FHIR_XML), 422)
+    assert any("Bundle" in issue["diagnostics"] for issue in issues)
 
 
 def test_authentication_errors_are_outcomes_too(pipeline: Pipeline) -> None:

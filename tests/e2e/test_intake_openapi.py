@@ -16,6 +16,7 @@ pytestmark = pytest.mark.e2e
 OPERATIONS = [
     ("POST", "/v1/cases"),
     ("GET", "/v1/cases/{case_id}"),
+    ("GET", "/v1/cases/{case_id}/fhir"),
     ("DELETE", "/v1/cases/{case_id}"),
     ("POST", "/v1/fhir/Bundle"),
     ("POST", "/v1/webhooks"),

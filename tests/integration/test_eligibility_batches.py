@@ -2,9 +2,11 @@
 few statements for all of them, leaves exactly what applying the same events one at a time leaves (the path
 the consumer falls back on): the same recommendations, announced in the same order, and the same progress."""
 
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,8 +14,11 @@ from opentelemetry import context as otel_context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.eligibility.service import apply_case_events
+from services.eligibility.domain import evaluate
+from services.eligibility.service import apply_case_events, latest_recommendation
+from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType
+from shared.contracts.recommendation import Discussion
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
 from shared.kafka.consumer import Delivery, PoisonEventError
 from shared.settings import ServiceSettings
@@ -211,3 +216,81 @@ async def test_a_poison_event_fails_the_whole_batch_and_leaves_nothing(engine: A
         {"announced": [], "stored": [], "progress": None},
         {"announced": [], "stored": [], "progress": None},
     ]
+
+
+async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_gets_2026_12(
+    engine: AsyncEngine,
+) -> None:
+    """clinical-rules.md §8: a version evaluated under 2026.11 is not evaluated again (a repeat of its event
+    stores and announces nothing), its stored recommendation still reads, without the discussion it never
+    had; the next case version is evaluated with 2026.12."""
+    sessions = create_session_factory(engine)
+    case_id = uuid.uuid4()
+    issued = evaluate(
+        CaseSubmission.model_validate(a_case()),
+        case_id=case_id,
+        case_version=1,
+        evaluated_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+    ).model_dump(mode="json")
+    old = {k: v for k, v in issued.items() if k not in ("discussion", "discussion_reasons")}
+    old["ruleset_version"] = "2026.11"
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO eligibility.case_progress (case_id, latest_version) VALUES (:id, 1);"
+            ).bindparams(id=case_id)
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO eligibility.recommendations"
+                " (case_id, case_version, ruleset_version, urgency, content, evaluated_at)"
+                " VALUES (:id, 1, '2026.11', :urgency, CAST(:content AS jsonb), :at)"
+            ),
+            {
+                "id": case_id,
+                "urgency": old["urgency"],
+                "content": json.dumps(old),
+                "at": datetime(2026, 11, 20, tzinfo=UTC),
+            },
+        )
+
+    await apply_in_one_batch(sessions, deliveries([(0, EventType.case_submitted, 1)], [case_id]))
+    [result] = await outcome(engine, [case_id])
+    assert result == {"announced": [], "stored": [1], "progress": (1, False)}
+    async with sessions() as session:
+        kept = await latest_recommendation(session, case_id)
+    assert kept is not None
+    assert (kept.ruleset_version, kept.discussion, kept.discussion_reasons) == ("2026.11", None, [])
+
+    await apply_in_one_batch(sessions, deliveries([(0, EventType.case_updated, 2)], [case_id]))
+    [result] = await outcome(engine, [case_id])
+    assert result == {
+        "announced": [(EventType.recommendation_issued.value, 2)],
+        "stored": [1, 2],
+        "progress": (2, False),
+    }
+    async with sessions() as session:
+        latest = await latest_recommendation(session, case_id)
+    assert latest is not None
+    assert (latest.case_version, latest.ruleset_version) == (2, "2026.12")
+    assert latest.discussion == Discussion.full
+    assert latest.discussion_reasons[:2] == ["urgency_urgent", "surgery_consider"]
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT case_version, ruleset_version, content ->> 'discussion' FROM eligibility.recommendations"
+                    " WHERE case_id = :id ORDER BY case_version"
+                ),
+                {"id": case_id},
+            )
+        ).all()
+        announced = (
+            await conn.execute(
+                text("SELECT value FROM eligibility.outbox WHERE key = :key ORDER BY id"),
+                {"key": str(case_id)},
+            )
+        ).scalar_one()
+    assert [tuple(row) for row in rows] == [(1, "2026.11", None), (2, "2026.12", "full")]
+    payload = json.loads(announced)["payload"]
+    assert payload["discussion"] == "full" and payload["discussion_reasons"] == latest.discussion_reasons

@@ -1,12 +1,17 @@
 """Ops follow one case through one trace: HTTP -> outbox relay -> eligibility -> scheduler -> booking
-event, across three processes, real Kafka and PostgreSQL; and no patient data in spans or logs."""
+event, across three processes, real Kafka and PostgreSQL, with database spans named by their tables; the
+idle stack exports no span; and no patient data in spans or logs."""
 
 import itertools
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml  # type: ignore[import-untyped]
 
 from tests.support.cases import a_case
 from tests.support.clinic import staff_every_specialty
@@ -18,8 +23,10 @@ from tests.support.services import Pipeline, auth, free_port, running_pipeline
 from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.e2e
+PROMETHEUS_CONFIG = Path(__file__).parents[2] / "deploy" / "prometheus" / "prometheus.yaml"
 
-PRODUCER, CONSUMER, SERVER = 4, 5, 2  # OTLP SpanKind numbers
+INTERNAL, SERVER, CLIENT, PRODUCER, CONSUMER = 1, 2, 3, 4, 5  # OTLP SpanKind numbers
+IDLE_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +53,31 @@ def traced(
 
 def spans_of_trace(sink: SpanSink, trace_id: str) -> list[ReceivedSpan]:
     return sorted((s for s in sink.snapshot() if s.trace_id == trace_id), key=lambda s: s.start_ns)
+
+
+def settled(sink: SpanSink, quiet_seconds: float = 3, timeout: float = 60) -> int:
+    """Waits until no span has arrived for `quiet_seconds` (exports of finished work have landed)."""
+    deadline = time.monotonic() + timeout
+    count, since = len(sink.snapshot()), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = len(sink.snapshot())
+        if now != count:
+            count, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_seconds:
+            return count
+    latest = sorted({(s.service, s.name) for s in sink.snapshot()[-50:]})
+    raise AssertionError(f"spans kept arriving for {timeout} s, lately: {latest}")
+
+
+def test_the_idle_stack_exports_no_span(traced: tuple[Pipeline, SpanSink]) -> None:
+    """Relays, consumers' polls and leader locks run all the time; with nothing to do they trace nothing.
+    (First in this module: no case has been posted yet, only the clinicians set up.)"""
+    _, sink = traced
+    before = settled(sink)
+    time.sleep(IDLE_SECONDS)
+    new = sink.snapshot()[before:]
+    assert not new, f"{len(new)} spans while idle: {sorted({(s.service, s.name) for s in new})[:20]}"
 
 
 def test_a_submission_is_one_trace_across_all_three_services(traced: tuple[Pipeline, SpanSink]) -> None:
@@ -105,6 +137,25 @@ def test_a_submission_is_one_trace_across_all_three_services(traced: tuple[Pipel
     assert "messaging.kafka.offset" in consume.attributes
     assert consume.attributes["messaging.consumer.group.name"].endswith("eligibility")
     assert consume.attributes["case.version"] == 1
+
+    # Database spans say what they wrote, by the semantic conventions: `{operation} {table}`, never a value.
+    names = {(s.service, s.name) for s in database_spans}
+    assert ("intake", "INSERT intake.cases intake.case_versions intake.outbox") in names, names
+    assert any(service == "eligibility" and " eligibility." in name for service, name in names), names
+    assert any(service == "scheduler" and " scheduler." in name for service, name in names), names
+    for span in database_spans:
+        assert span.kind == CLIENT and span.parent_span_id, span
+        assert span.attributes["db.system.name"] == "postgresql"
+        assert span.attributes["db.query.summary"] == span.name
+        assert span.attributes["db.namespace"].startswith("bonemets_trace_")
+        assert span.name.split()[0] not in {"BEGIN", "BEGIN;", "COMMIT", "COMMIT;", "WITH", "ROLLBACK"}
+        assert "db.statement.parameters" not in span.attributes
+        assert "db.statement" not in span.attributes
+
+    # The ops role sees the trace id on the case view; the integration engine does not.
+    url = f"{pipeline.url('intake')}/v1/cases/{case_id}"
+    assert httpx.get(url, headers=auth("ops")).json()["trace_id"] == hops[0].trace_id
+    assert "trace_id" not in httpx.get(url, headers=auth("integration")).json()
 
 
 def test_no_patient_identifying_value_in_spans_or_logs(traced: tuple[Pipeline, SpanSink]) -> None:
@@ -211,3 +262,81 @@ def test_a_webhook_delivery_is_a_client_span_in_the_cases_trace(traced: tuple[Pi
     kinds = [(service, kind) for service, kind, _ in chain]
     assert ("scheduler", PRODUCER) in kinds and ("eligibility", CONSUMER) in kinds
     assert chain[0][:2] == ("intake", CONSUMER) and "mdt-bookings" in chain[0][2]
+
+
+def test_every_span_belongs_to_a_case_or_a_named_unit_of_work(traced: tuple[Pipeline, SpanSink]) -> None:
+    """After cases went through (the tests above), every trace is a case's, or a request's, or one opened by
+    name for a unit of work; no database statement is a trace of its own."""
+    _, sink = traced
+    settled(sink)
+    spans = sink.snapshot()
+    assert any(s.attributes.get("case.id") for s in spans)
+    by_trace: dict[str, list[ReceivedSpan]] = {}
+    for span in spans:
+        by_trace.setdefault(span.trace_id, []).append(span)
+    for trace_id, members in by_trace.items():
+        roots = [s for s in members if not s.parent_span_id]
+        assert roots, f"trace {trace_id} has no root: {[s.name for s in members]}"
+        for root in roots:
+            assert root.kind in (SERVER, PRODUCER, CONSUMER, INTERNAL), (root.service, root.name)
+            assert root.kind != INTERNAL or root.name, root
+        has_case = any(s.attributes.get("case.id") for s in members)
+        assert has_case or any(root.kind in (SERVER, INTERNAL) for root in roots), [s.name for s in members]
+    for span in spans:
+        if "db.system.name" in span.attributes or "db.system" in span.attributes:
+            assert span.parent_span_id, (span.service, span.name)
+
+
+def test_prometheus_scrapes_the_three_services(traced: tuple[Pipeline, SpanSink], tmp_path: Path) -> None:
+    """deploy/prometheus/prometheus.yaml (what `make observe` runs) against the running services, on the
+    ports this test gave them, with the alert rules loaded: the three services are `up`."""
+    pipeline, _ = traced
+    binary = shutil.which("prometheus")
+    assert binary, "prometheus is missing: deploy/local/prometheus.sh install (make test runs it)"
+    config = yaml.safe_load((PROMETHEUS_CONFIG).read_text())
+    config["global"]["scrape_interval"] = config["global"]["evaluation_interval"] = "1s"
+    config["rule_files"] = [str(PROMETHEUS_CONFIG.parent / pattern) for pattern in config["rule_files"]]
+    ports = {"127.0.0.1:8001": "intake", "127.0.0.1:8002": "eligibility", "127.0.0.1:8003": "scheduler"}
+    for job in config["scrape_configs"]:
+        for group in job["static_configs"]:
+            group["targets"] = [
+                pipeline.url(ports[t]).removeprefix("http://") if t in ports else t for t in group["targets"]
+            ]
+    (tmp_path / "prometheus.yaml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={tmp_path / 'prometheus.yaml'}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "prometheus.log").open("w"),
+    )
+    api = f"http://127.0.0.1:{port}/api/v1"
+    try:
+
+        def services_up() -> dict[str, str] | None:
+            try:
+                result = httpx.get(f"{api}/query", params={"query": 'up{job="bonemets"}'}).json()["data"][
+                    "result"
+                ]
+            except (httpx.HTTPError, KeyError, ValueError):
+                return None
+            up = {r["metric"]["service"]: r["value"][1] for r in result}
+            return up if up == {"intake": "1", "eligibility": "1", "scheduler": "1"} else None
+
+        eventually(services_up, timeout=60)
+        backlog = httpx.get(f"{api}/query", params={"query": "outbox_oldest_pending_age_seconds"}).json()
+        assert {r["metric"]["service"] for r in backlog["data"]["result"]} == {
+            "intake",
+            "eligibility",
+            "scheduler",
+        }
+        rules = httpx.get(f"{api}/rules").json()["data"]["groups"]
+        loaded = [rule for group in rules for rule in group["rules"]]
+        assert len(loaded) >= 10 and all(rule["health"] != "err" for rule in loaded), loaded
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -40,10 +40,17 @@ ON CONFLICT (case_id) DO UPDATE
 SET latest_version = excluded.latest_version, withdrawn_at = excluded.withdrawn_at, updated_at = excluded.updated_at
 """
 
-# A version evaluated before under this ruleset (a repeat that got past the inbox) is not inserted again.
+# A version evaluated before (a repeat that got past the inbox) is not inserted again, whatever the ruleset
+# it was evaluated under: a recommendation issued under an earlier ruleset stays as it was, and only a new
+# case version is evaluated with the current one (clinical-rules.md §8).
 _STORE_RECOMMENDATIONS = """
 INSERT INTO eligibility.recommendations (case_id, case_version, ruleset_version, urgency, content, evaluated_at)
-SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
+SELECT new.* FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])
+    AS new (case_id, case_version, ruleset_version, urgency, content, evaluated_at)
+WHERE NOT EXISTS (
+    SELECT 1 FROM eligibility.recommendations AS old
+    WHERE old.case_id = new.case_id AND old.case_version = new.case_version
+)
 ON CONFLICT DO NOTHING
 RETURNING case_id, case_version
 """
@@ -70,7 +77,7 @@ async def save_progress(connection: Any, changed: Mapping[UUID, Progress], now: 
 async def store_recommendations(
     connection: Any, recommendations: Collection[NewRecommendation]
 ) -> set[tuple[UUID, int]]:
-    """The (case, version) pairs that were stored, i.e. not evaluated before under this ruleset."""
+    """The (case, version) pairs that were stored, i.e. not evaluated before (under any ruleset)."""
     if not recommendations:
         return set()
     rows = await connection.fetch(

@@ -15,7 +15,8 @@ SCHEMA = "eligibility"
 
 
 class RecommendationRecord(SQLModel, table=True):
-    """Every recommendation ever issued: one per case version and ruleset version, never overwritten."""
+    """Every recommendation ever issued, never overwritten: one per case version (the store skips a version
+    evaluated before, under any ruleset; the constraint keeps one per case version and ruleset version)."""
 
     __tablename__ = "recommendations"
     __table_args__ = (UniqueConstraint("case_id", "case_version", "ruleset_version"), {"schema": SCHEMA})

@@ -1,4 +1,4 @@
-"""The pure eligibility rules engine (clinical-rules.md, ruleset 2026.11): no I/O."""
+"""The pure eligibility rules engine (clinical-rules.md, ruleset 2026.12): no I/O."""
 
 from services.eligibility.domain.engine import evaluate
 from services.eligibility.domain.ruleset import ruleset_document

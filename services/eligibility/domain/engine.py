@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from services.eligibility.domain import therapies
+from services.eligibility.domain.discussion import discussion_mode, discussion_reasons
 from services.eligibility.domain.facts import CaseFacts, derive_facts
 from services.eligibility.domain.specialties import required_specialties
 from services.eligibility.domain.thresholds import RULESET_VERSION
@@ -63,6 +64,8 @@ def evaluate(
     facts = derive_facts(case, moment.date())
     verdicts = evaluate_therapies(facts)
     level = urgency(facts)
+    raised = alerts(facts)
+    why_full = discussion_reasons(facts, level, raised, verdicts)
     return Recommendation(
         case_id=case_id,
         case_version=case_version,
@@ -73,5 +76,7 @@ def evaluate(
         required_specialties=required_specialties(facts, verdicts),
         therapies=verdicts,
         scores=lesion_scores(facts),
-        alerts=alerts(facts),
+        alerts=raised,
+        discussion=discussion_mode(why_full),
+        discussion_reasons=why_full,
     )

@@ -77,11 +77,21 @@ class CaseFacts:
     myelosuppression: Fact
     pregnant: Fact
     breastfeeding: Fact
+    # Not recorded, and taken as false only because of the patient's age (§1) [SCOR].
+    pregnant_taken_false_by_age: bool
+    breastfeeding_taken_false_by_age: bool
     renal_failure: Fact
     chemotherapy_within_window: Fact
     bisphosphonate_within_window: Fact
     chemotherapy_eligible_from: date | None
     widespread: bool
+
+    def taken_false_by_age(self, *, breastfeeding: bool = False) -> list[str]:
+        """The reason codes for pregnancy (and, when asked, breastfeeding) taken as false by age alone."""
+        codes = ["pregnant_not_recorded_by_age"] if self.pregnant_taken_false_by_age else []
+        if breastfeeding and self.breastfeeding_taken_false_by_age:
+            codes.append("breastfeeding_not_recorded_by_age")
+        return codes
 
     # -- shorthands over all lesions --
     def any_sins_at_least(self, low: int) -> Fact:
@@ -154,8 +164,21 @@ def myelosuppression(case: CaseSubmission) -> Fact:
     return unknown("status.myelosuppression")
 
 
-def _unless_male(case: CaseSubmission, value: bool | None, path: str) -> Fact:
-    return FALSE if case.patient.sex == Sex.male else from_field(value, path)
+def past_pregnancy_enquiry_age(case: CaseSubmission, evaluation_date: date) -> bool:
+    """55 or older in the evaluation year (evaluation year - birth year) [SCOR]; false when the birth year is
+    not known."""
+    birth_year = case.patient.birth_year
+    return birth_year is not None and evaluation_date.year - birth_year >= t.PREGNANCY_NOT_ASKED_FROM_AGE
+
+
+def _pregnancy_fact(case: CaseSubmission, value: bool | None, path: str, past_enquiry_age: bool) -> Fact:
+    """False for a man; a null is false past the pregnancy-enquiry age, for every other sex. A recorded value
+    is kept at any age."""
+    if case.patient.sex == Sex.male:
+        return FALSE
+    if value is None and past_enquiry_age:
+        return FALSE
+    return from_field(value, path)
 
 
 def derive_facts(case: CaseSubmission, evaluation_date: date) -> CaseFacts:
@@ -180,6 +203,9 @@ def derive_facts(case: CaseSubmission, evaluation_date: date) -> CaseFacts:
     deficit = case.neurology.neurological_deficit
     history = case.history
     last_chemo = history.last_chemotherapy_date
+    patient = case.patient
+    past_enquiry_age = past_pregnancy_enquiry_age(case, evaluation_date)
+    by_age = past_enquiry_age and patient.sex != Sex.male
     chemo = within_window(
         last_chemo, evaluation_date, t.CHEMOTHERAPY_WINDOW_DAYS, "history.last_chemotherapy_date"
     )
@@ -194,8 +220,10 @@ def derive_facts(case: CaseSubmission, evaluation_date: date) -> CaseFacts:
         mscc_emergency=cord_compression and deficit is not False,
         neurology_unknown=cord_compression and deficit is None,
         myelosuppression=myelosuppression(case),
-        pregnant=_unless_male(case, case.patient.pregnant, "patient.pregnant"),
-        breastfeeding=_unless_male(case, case.patient.breastfeeding, "patient.breastfeeding"),
+        pregnant=_pregnancy_fact(case, patient.pregnant, "patient.pregnant", past_enquiry_age),
+        breastfeeding=_pregnancy_fact(case, patient.breastfeeding, "patient.breastfeeding", past_enquiry_age),
+        pregnant_taken_false_by_age=by_age and patient.pregnant is None,
+        breastfeeding_taken_false_by_age=by_age and patient.breastfeeding is None,
         renal_failure=check(
             case.status.renal_failure,
             lambda v: v in (RenalFailure.acute, RenalFailure.chronic),

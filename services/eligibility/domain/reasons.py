@@ -18,6 +18,16 @@ _NO_LOAD = "supervised programme with no load on the lesion, after surgical revi
 CATALOGUE: dict[str, tuple[str, str]] = {
     # -- generic --
     "insufficient_data": ("Not enough data to decide; needed", "SEED"),  # source: the therapy's own
+    # -- pregnancy by age (§1) --
+    "pregnant_not_recorded_by_age": (
+        f"Pregnancy not recorded: taken as no at {t.PREGNANCY_NOT_ASKED_FROM_AGE} or older, past the age range "
+        "in which pregnancy is asked about before ionising radiation",
+        "SCOR",
+    ),
+    "breastfeeding_not_recorded_by_age": (
+        f"Breastfeeding not recorded: taken as no at {t.PREGNANCY_NOT_ASKED_FROM_AGE} or older",
+        "SCOR",
+    ),
     # -- pain bands --
     "pain_none": ("No pain (score 0)", "WHO"),
     "pain_mild": ("Mild pain (score 1-3)", "WHO"),

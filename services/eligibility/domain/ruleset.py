@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.eligibility.domain import thresholds as t
+from services.eligibility.domain.discussion import CONDITIONS
 from services.eligibility.domain.reasons import text_of
 from services.eligibility.domain.urgency import ALERT_TEXTS
 from shared.contracts.codes import THERAPY_OWNER, TherapyCode
+from shared.contracts.recommendation import Discussion
 
 SOURCES: dict[str, str] = {
     "SEED": "Overview of Therapeutic Approaches for Adult Patients With Bone Metastasis From Solid Tumors, "
@@ -23,6 +25,10 @@ SOURCES: dict[str, str] = {
     "2020;31:1650",
     "WHO": "WHO analgesic ladder; pain bands 1-3 mild, 4-6 moderate, 7-10 severe",
     "NICE": "NICE NG234 (2023), spinal metastases and metastatic spinal cord compression",
+    "SCOR": "Society and College of Radiographers, inclusive pregnancy status guidelines for ionising "
+    "radiation (pregnancy enquiry for patients aged 12 to 55)",
+    "NHSE": "NHS England, Streamlining multi-disciplinary team meetings: guidance for cancer alliances (2020): "
+    "standard-of-care pathways",
     "LABEL": "Product labels: zoledronic acid, denosumab, radium-223",
 }
 
@@ -37,17 +43,20 @@ class TherapyRules:
 
 
 _LE = f"{t.LIFE_EXPECTANCY_MONTHS:g}"
+_AGE = t.PREGNANCY_NOT_ASKED_FROM_AGE
 
 RULEBOOK: dict[TherapyCode, TherapyRules] = {
     TherapyCode.non_opioid_analgesic: TherapyRules(
         indication=("non_opioid_first_step",),
         relative=("rel_pregnant_nsaid", "rel_renal_failure_nsaid"),
         required=("pain.score",),
+        notes=("pregnant_not_recorded_by_age",),
     ),
     TherapyCode.opioid_analgesic: TherapyRules(
         indication=("opioid_moderate_severe", "opioid_refractory"),
         relative=("rel_renal_failure_opioid", "rel_pregnant_opioid"),
         required=("pain.score", "pain.refractory_to_analgesics when the score is 1-3"),
+        notes=("pregnant_not_recorded_by_age",),
     ),
     TherapyCode.neuropathic_adjuvant: TherapyRules(
         indication=("neuropathic_pain",),
@@ -66,7 +75,11 @@ RULEBOOK: dict[TherapyCode, TherapyRules] = {
             "primary_tumour.castration_resistant for a prostate primary (unless already on one)",
             "status.life_expectancy_months for other primaries than breast and prostate (unless already on one)",
         ),
-        notes=("osteoclast_not_first_line_for_pain", "osteoclast_prostate_sensitive"),
+        notes=(
+            "osteoclast_not_first_line_for_pain",
+            "osteoclast_prostate_sensitive",
+            "pregnant_not_recorded_by_age",
+        ),
     ),
     TherapyCode.physical_activity: TherapyRules(
         indication=("physical_activity_everyone",),
@@ -86,13 +99,16 @@ RULEBOOK: dict[TherapyCode, TherapyRules] = {
         indication=("ebrt_painful_lesion", "ebrt_cord_compression"),
         relative=("rel_pregnant_radiotherapy", "rel_reirradiation"),
         required=("lesions[].painful (only when no lesion is painful and there is no cord compression)",),
-        notes=("ebrt_single_fraction", "surgical_review_before_radiotherapy"),
+        notes=("ebrt_single_fraction", "surgical_review_before_radiotherapy", "pregnant_not_recorded_by_age"),
     ),
     TherapyCode.hemibody_radiotherapy: TherapyRules(
         indication=("hemibody_multiple_painful",),
         absolute=("abs_pregnant", "abs_myelosuppression"),
-        required=("patient.pregnant (not for men)", "status.myelosuppression (or the three blood counts)"),
-        notes=("hemibody_largely_replaced",),
+        required=(
+            f"patient.pregnant (not for men; nor at {_AGE} or older)",
+            "status.myelosuppression (or the three blood counts)",
+        ),
+        notes=("hemibody_largely_replaced", "pregnant_not_recorded_by_age"),
     ),
     TherapyCode.radiopharmaceutical: TherapyRules(
         indication=("radiopharmaceutical_indicated",),
@@ -111,11 +127,12 @@ RULEBOOK: dict[TherapyCode, TherapyRules] = {
             "status.life_expectancy_months",
             "history.last_chemotherapy_date",
             "status.renal_failure",
-            "patient.pregnant (not for men)",
-            "patient.breastfeeding (not for men)",
+            f"patient.pregnant (not for men; nor at {_AGE} or older)",
+            f"patient.breastfeeding (not for men; nor at {_AGE} or older)",
             "status.myelosuppression (or the three blood counts)",
             "neurology.spinal_cord_compression",
         ),
+        notes=("pregnant_not_recorded_by_age", "breastfeeding_not_recorded_by_age"),
     ),
     TherapyCode.surgery: TherapyRules(
         indication=(
@@ -138,6 +155,7 @@ RULEBOOK: dict[TherapyCode, TherapyRules] = {
         indication=("postoperative_follows_surgery",),
         relative=("rel_pregnant_radiotherapy",),
         required=("as for surgery",),
+        notes=("pregnant_not_recorded_by_age",),
     ),
     TherapyCode.thermal_ablation: TherapyRules(
         indication=("ablation_target",),
@@ -160,9 +178,35 @@ VERDICT_ORDER = (
     "not_indicated: the indication is known false",
     "insufficient_data: a required input (or an input of an undecided indication) is null",
     "consider: a relative contraindication is known true, the indication is case by case, or a null "
-    "input leaves a contraindication open",
+    "input leaves a contraindication open (otherwise recommended: the null is listed in missing, with a "
+    "reason to check it before starting; it never makes the therapy insufficient_data; a relative "
+    "contraindication over lesions is open only when the known lesions do not settle it)",
     "recommended: indicated, no contraindication",
 )
+
+DERIVED_FACTS = (
+    {
+        "fact": "pregnant, breastfeeding",
+        "text": "False when sex is male; also false when not recorded and the patient is "
+        f"{t.PREGNANCY_NOT_ASKED_FROM_AGE} or older in the evaluation year (evaluation year - birth_year), "
+        "for every other sex. A recorded true is kept at any age; with birth_year null a null stays null. "
+        "Where a therapy reads the value taken by age, its reasons say so.",
+        "source": "SCOR",
+    },
+)
+
+
+def discussion_rule() -> dict[str, Any]:
+    return {
+        "modes": [str(mode) for mode in Discussion],
+        "text": "standard_of_care (listed on the MDT's agenda for the record, not discussed at length) when "
+        "every condition holds; full otherwise, with discussion_reasons naming each condition that fails, "
+        "once each, in the order of the conditions",
+        "conditions": [
+            {"condition": condition, "reason_codes": list(codes)} for condition, codes in CONDITIONS
+        ],
+        "source": "NHSE",
+    }
 
 
 def ruleset_document() -> dict[str, Any]:
@@ -170,6 +214,8 @@ def ruleset_document() -> dict[str, Any]:
         "ruleset_version": t.RULESET_VERSION,
         "sources": dict(SOURCES),
         "verdict_order": list(VERDICT_ORDER),
+        "derived_facts": [dict(fact) for fact in DERIVED_FACTS],
+        "discussion": discussion_rule(),
         "thresholds": t.thresholds_table(),
         "alerts": dict(ALERT_TEXTS),
         "therapies": [

@@ -1,4 +1,4 @@
-"""The one reviewed table of every number the rules use (clinical-rules.md, ruleset 2026.11).
+"""The one reviewed table of every number the rules use (clinical-rules.md, ruleset 2026.12).
 
 The engine and the published ruleset document both read this module; no other module of the engine holds a
 clinical number. Changing any value here changes verdicts and needs a new RULESET_VERSION.
@@ -18,7 +18,7 @@ from shared.contracts.codes import (
     VertebralBodyCollapse,
 )
 
-RULESET_VERSION: Final = "2026.11"
+RULESET_VERSION: Final = "2026.12"
 
 # --- Pain (WHO) -----------------------------------------------------------------------------------------
 # (lowest score, highest score, band), inclusive.
@@ -137,6 +137,10 @@ ECOG_POOR_MIN: Final = 3  # systemic therapy caution
 REIRRADIATION_MIN_INTERVAL: Final = "one month"
 SOLITARY_LESION_SITES: Final = frozenset({LesionSite.sternum, LesionSite.spine})
 
+# --- Pregnancy enquiry (SCOR) --------------------------------------------------------------------------------
+# Not recorded and this old or older in the evaluation year (evaluation year - birth year): taken as false.
+PREGNANCY_NOT_ASKED_FROM_AGE: Final = 55
+
 
 def _table(points: dict[Any, int]) -> dict[str, int]:
     return {str(key): value for key, value in points.items()}
@@ -207,4 +211,9 @@ def thresholds_table() -> dict[str, Any]:
         "ecog_poor_min": ECOG_POOR_MIN,
         "reirradiation_min_interval": REIRRADIATION_MIN_INTERVAL,
         "solitary_lesion_sites_for_surgery": sorted(str(site) for site in SOLITARY_LESION_SITES),
+        "pregnancy_not_recorded_taken_as_false_from_age": {
+            "age": PREGNANCY_NOT_ASKED_FROM_AGE,
+            "age_is": "evaluation year - birth year",
+            "source": "SCOR",
+        },
     }

@@ -3,7 +3,8 @@
 contraindicated (an absolute contraindication known true) -> not_indicated (every indication known false)
 -> insufficient_data (a required input is null: an unknown indication when none is known true, or an
 unknown absolute contraindication the rule lists as required) -> consider (a relative contraindication known
-true, a case-by-case indication, or a caution that a null input cannot rule out) -> recommended.
+true, a case-by-case indication, or a caution that a null input cannot rule out: §8.2, the null in `missing`
+and never insufficient_data) -> recommended.
 """
 
 from collections.abc import Iterable, Sequence
@@ -60,24 +61,30 @@ def decide(
     absolute: Sequence[Criterion] = (),
     relative: Sequence[Criterion] = (),
     notes: Sequence[Reason] = (),
+    assumed: Sequence[Reason] = (),
     eligible_from: date | None = None,
     source: str = "SEED",
 ) -> TherapyVerdict:
+    """``assumed``: how a null input was read (pregnancy by age); shown with every verdict that reads the
+    contraindications, i.e. all but not_indicated."""
     met = sorted((i for i in indications if i.fact.true), key=lambda i: i.strength != Verdict.recommended)
     met_reasons = [i.reason for i in met]
+    standing = [*notes, *assumed]
 
     contraindications = [c for c in absolute if c.fact.true]
     if contraindications:
         return TherapyVerdict(
             code=code,
             status=Verdict.contraindicated,
-            reasons=_unique([*(c.reason for c in contraindications), *met_reasons, *notes]),
+            reasons=_unique([*(c.reason for c in contraindications), *met_reasons, *standing]),
             eligible_from=eligible_from,
         )
 
     if all(i.fact.false for i in indications):
         return TherapyVerdict(
-            code=code, status=Verdict.not_indicated, reasons=_unique([*not_indicated, *notes])
+            code=code,
+            status=Verdict.not_indicated,
+            reasons=_unique([*not_indicated, *notes]),
         )
 
     required_nulls: set[str] = set()
@@ -97,7 +104,7 @@ def decide(
                         source=source,
                     ),
                     *met_reasons,
-                    *notes,
+                    *standing,
                 ]
             ),
             missing=missing,
@@ -108,10 +115,10 @@ def decide(
         return TherapyVerdict(
             code=code,
             status=Verdict.consider,
-            reasons=_unique([*(c.reason for c in cautions), *met_reasons, *notes]),
+            reasons=_unique([*(c.reason for c in cautions), *met_reasons, *standing]),
         )
     if met[0].strength != Verdict.recommended:
-        return TherapyVerdict(code=code, status=Verdict.consider, reasons=_unique([*met_reasons, *notes]))
+        return TherapyVerdict(code=code, status=Verdict.consider, reasons=_unique([*met_reasons, *standing]))
 
     open_questions = [c for c in (*absolute, *relative) if c.fact.unknown]
     if open_questions:
@@ -119,8 +126,8 @@ def decide(
             code=code,
             status=Verdict.consider,
             reasons=_unique(
-                [*(unknown_reason(c.code, c.fact.missing) for c in open_questions), *met_reasons, *notes]
+                [*(unknown_reason(c.code, c.fact.missing) for c in open_questions), *met_reasons, *standing]
             ),
             missing=sorted(_paths(c.fact for c in open_questions)),
         )
-    return TherapyVerdict(code=code, status=Verdict.recommended, reasons=_unique([*met_reasons, *notes]))
+    return TherapyVerdict(code=code, status=Verdict.recommended, reasons=_unique([*met_reasons, *standing]))

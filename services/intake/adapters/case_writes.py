@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import orjson
 
 from services.intake.adapters.tables import outbox
+from shared.telemetry import trace_id_from_headers
 
 # One statement makes the case or its next version, keeps that version and writes the event announcing it
 # to the outbox: PostgreSQL runs it atomically, so it needs no transaction of its own (BEGIN and COMMIT
@@ -30,8 +31,8 @@ WITH saved AS (
     WHERE c.content_hash <> excluded.content_hash
     RETURNING case_id, version
 ), kept AS (
-    INSERT INTO intake.case_versions (case_id, version, content)
-    SELECT case_id, version, $4 FROM saved
+    INSERT INTO intake.case_versions (case_id, version, content, trace_id, sources)
+    SELECT case_id, version, $4, $12, $13::jsonb FROM saved
 ), typed AS (
     SELECT case_id, version, CASE WHEN version = 1 THEN $8 ELSE $9 END AS event_type FROM saved
 ), announced AS (
@@ -66,6 +67,7 @@ async def save_submission(
     content_json: str,
     content_hash: str,
     announcement: Announcement,
+    sources_json: str | None = None,
 ) -> tuple[UUID, int] | None:
     """(case id, version) of the new case or version, kept in case_versions and announced in the outbox;
     None when the content is the case's current content. Runs on a connection in autocommit or inside the
@@ -83,6 +85,8 @@ async def save_submission(
         announcement.later_version_type,
         orjson.dumps(announcement.envelope_without_case).decode(),
         orjson.dumps(announcement.trace_headers).decode(),
+        trace_id_from_headers(announcement.trace_headers),
+        sources_json,
     )
     if row is None:
         return None
@@ -98,13 +102,17 @@ class DownstreamState:
     recommendation_version: int | None
     booking_version: int | None
     recommendation: dict[str, Any] | None = None  # set when changed
+    recommendation_detail: dict[str, Any] | None = None  # set with recommendation
     booking: dict[str, Any] | None = None  # set when changed
+    outcome_version: int | None = None
+    outcome: dict[str, Any] | None = None  # set when changed
 
 
 _LOCK_CASES = """
 SELECT c.case_id, c.version, v.received_at,
        (c.recommendation ->> 'case_version')::int AS recommendation_version,
-       (c.booking ->> 'case_version')::int AS booking_version
+       (c.booking ->> 'case_version')::int AS booking_version,
+       (c.outcome ->> 'version')::int AS outcome_version
 FROM intake.cases c
 LEFT JOIN intake.case_versions v ON v.case_id = c.case_id AND v.version = c.version
 WHERE c.case_id = ANY($1::uuid[])
@@ -114,7 +122,9 @@ FOR UPDATE OF c
 
 _SAVE_DECISIONS = """
 UPDATE intake.cases
-SET recommendation = COALESCE($2, recommendation), booking = COALESCE($3, booking), updated_at = now()
+SET recommendation = COALESCE($2, recommendation), booking = COALESCE($3, booking),
+    recommendation_detail = COALESCE($4, recommendation_detail), outcome = COALESCE($5, outcome),
+    updated_at = now()
 WHERE case_id = $1
 """
 
@@ -123,7 +133,11 @@ async def lock_downstream_state(connection: Any, case_ids: Collection[UUID]) -> 
     rows = await connection.fetch(_LOCK_CASES, list(case_ids))
     return {
         row["case_id"]: DownstreamState(
-            row["version"], row["received_at"], row["recommendation_version"], row["booking_version"]
+            row["version"],
+            row["received_at"],
+            row["recommendation_version"],
+            row["booking_version"],
+            outcome_version=row["outcome_version"],
         )
         for row in rows
     }
@@ -137,6 +151,10 @@ async def save_downstream_state(connection: Any, changed: dict[UUID, DownstreamS
                 case_id,
                 None if state.recommendation is None else orjson.dumps(state.recommendation).decode(),
                 None if state.booking is None else orjson.dumps(state.booking).decode(),
+                None
+                if state.recommendation_detail is None
+                else orjson.dumps(state.recommendation_detail).decode(),
+                None if state.outcome is None else orjson.dumps(state.outcome).decode(),
             )
             for case_id, state in sorted(changed.items())
         ],

@@ -40,6 +40,10 @@ class CaseRecord(SQLModel, table=True):
     withdrawn_at: datetime | None = _timestamp(nullable=True, default_now=False)
     recommendation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     booking: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # The latest recommendation as eligibility sent it (reasons, missing paths): for GET /fhir.
+    recommendation_detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
+    # The latest MDT outcome as the scheduler announced it (no clinicians' notes: they stay in the scheduler).
+    outcome: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     created_at: datetime | None = _timestamp()
     updated_at: datetime | None = _timestamp()
 
@@ -53,7 +57,10 @@ class CaseVersionRecord(SQLModel, table=True):
     case_id: UUID = Field(primary_key=True, foreign_key=f"{SCHEMA}.cases.case_id")
     version: int = Field(primary_key=True)
     content: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    # For a FHIR submission: case field path -> the resource it came from (services/intake/fhir/provenance.py).
+    sources: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB))
     received_at: datetime | None = _timestamp()
+    trace_id: str | None = Field(default=None, max_length=32)  # W3C trace id of the submission's request
 
 
 class IdempotencyRecord(SQLModel, table=True):

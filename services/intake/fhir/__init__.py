@@ -12,17 +12,28 @@ from services.intake.fhir.issues import (
     decode_bundle_json,
     operation_outcome,
 )
-from services.intake.fhir.mapping import derived_external_id, map_bundle, pseudonym
+from services.intake.fhir.mapping import (
+    derived_external_id,
+    map_bundle,
+    map_bundle_with_sources,
+    map_posted_bundle,
+    pseudonym,
+)
+from services.intake.fhir.provenance import FieldSource, sources_json
 
 __all__ = [
     "FINDING_SYSTEM",
     "FhirIssue",
     "FhirJsonError",
     "FhirMappingError",
+    "FieldSource",
     "codesystem",
     "decode_bundle_json",
     "derived_external_id",
     "map_bundle",
+    "map_bundle_with_sources",
+    "map_posted_bundle",
     "operation_outcome",
     "pseudonym",
+    "sources_json",
 ]

@@ -10,7 +10,7 @@ from tests.unit.eligibility.builders import days_ago, make_case, run
 def test_ruleset_document_is_json_and_names_every_therapy_in_order() -> None:
     doc = ruleset_document()
     json.dumps(doc)
-    assert doc["ruleset_version"] == RULESET_VERSION == "2026.11"
+    assert doc["ruleset_version"] == RULESET_VERSION == "2026.12"
     assert [t["code"] for t in doc["therapies"]] == [str(code) for code in TherapyCode]
     for therapy in doc["therapies"]:
         assert therapy["indication"], therapy["code"]
@@ -31,7 +31,48 @@ def test_ruleset_document_is_json_and_names_every_therapy_in_order() -> None:
         "ESMO",
         "WHO",
         "NICE",
+        "SCOR",
+        "NHSE",
         "LABEL",
+    }
+    # every source tag a reason or a rule names is described
+    tags = {
+        tag.strip()
+        for therapy in doc["therapies"]
+        for key in ("indication", "absolute_contraindications", "relative_contraindications", "notes")
+        for item in therapy[key]
+        for tag in item["source"].split(",")
+    }
+    tags |= {fact["source"] for fact in doc["derived_facts"]} | {doc["discussion"]["source"]}
+    assert tags <= set(doc["sources"])
+    assert {"SCOR", "NHSE"} <= tags
+
+
+def test_ruleset_document_describes_the_discussion_rule_and_pregnancy_by_age() -> None:
+    doc = ruleset_document()
+    discussion = doc["discussion"]
+    assert discussion["modes"] == ["full", "standard_of_care"]
+    assert discussion["source"] == "NHSE"
+    codes = [condition["reason_codes"] for condition in discussion["conditions"]]
+    assert codes == [
+        ["urgency_urgent", "urgency_emergency"],
+        ["alert_<code>"],
+        ["insufficient_data"],
+        [
+            "surgery_<status>",
+            "thermal_ablation_<status>",
+            "hemibody_radiotherapy_<status>",
+            "radiopharmaceutical_<status>",
+        ],
+        ["fracture", "sins_ge_7", "mirels_ge_8"],
+        ["external_beam_radiotherapy_consider"],
+    ]
+    (pregnancy,) = doc["derived_facts"]
+    assert pregnancy["source"] == "SCOR" and "55 or older" in pregnancy["text"]
+    assert doc["thresholds"]["pregnancy_not_recorded_taken_as_false_from_age"]["age"] == 55
+    radiopharmaceutical = next(t for t in doc["therapies"] if t["code"] == "radiopharmaceutical")
+    assert {"pregnant_not_recorded_by_age", "breastfeeding_not_recorded_by_age"} <= {
+        note["code"] for note in radiopharmaceutical["notes"]
     }
 
 
@@ -66,6 +107,7 @@ def test_summary_has_urgency_line_and_one_line_per_therapy() -> None:
     lines = render_summary(rec).splitlines()
     assert lines[0].startswith("Urgency: emergency (book within 24 h)")
     assert "mscc" in lines[0]
+    assert lines[0].endswith("; discussion: full (urgency_emergency, alert_mscc, surgery_recommended)")
     assert len(lines) == 1 + len(TherapyCode)
     for line, therapy in zip(lines[1:], rec.therapies, strict=True):
         assert line.startswith(f"{therapy.code}: {therapy.status} - {therapy.reasons[0].text}")

@@ -129,6 +129,8 @@ def case_documents(draw: st.DrawFn) -> dict[str, Any]:
         "external_id": "generated",
         "patient": {
             "pseudonym": "p",
+            # the evaluation year is 2026: 1971 is 55 (pregnancy not asked), 1972 is 54
+            "birth_year": maybe(st.sampled_from([1940, 1960, 1971, 1972, 1985, 2000])),
             "sex": sex,
             "pregnant": maybe(female_fact),
             "breastfeeding": maybe(female_fact),
@@ -311,12 +313,22 @@ def stated_myelosuppression_disagrees_with_counts(doc: dict[str, Any]) -> bool:
     return (stated is False and low) or (stated is True and not low and None not in counts)
 
 
+def pregnancy_taken_false_by_age(doc: dict[str, Any]) -> bool:
+    """§1 (2026.12): a null pregnancy or breastfeeding is false from 55 in the evaluation year, so blanking
+    a recorded true there reads as "no" by design."""
+    patient = doc["patient"]
+    birth_year = patient["birth_year"]
+    return birth_year is not None and EVAL_DATE.year - birth_year >= 55
+
+
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case_documents())
 def test_a_null_never_makes_a_therapy_recommended_nor_lowers_urgency(doc: dict[str, Any]) -> None:
     before = run(doc)
     for location, name in known_paths(doc):
         if name in MYELO_INPUTS and stated_myelosuppression_disagrees_with_counts(doc):
+            continue
+        if name in ("patient.pregnant", "patient.breastfeeding") and pregnancy_taken_false_by_age(doc):
             continue
         after = run(nulled(doc, location))
         for old, new in zip(before.therapies, after.therapies, strict=True):

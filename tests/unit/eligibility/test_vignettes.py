@@ -46,6 +46,7 @@ class Vignette:
     missing: dict[TherapyCode, list[str]] = field(default_factory=dict)
     alerts: tuple[str, ...] = ()
     eligible_from: date | None = None
+    discussion: tuple[str, ...] | None = None  # the discussion_reasons (§7), when the vignette states them
 
 
 BASE_VERDICTS = "R R N R R R R N N N N N"
@@ -138,13 +139,108 @@ VIGNETTES = [
         ALL,
         alerts=("pregnancy",),
     ),
+    # 2026.12 (§1): a null is false from 55 in the evaluation year (2026 here); BASE is born in 1960.
     V(
-        "pregnancy_unknown_woman",
-        {"patient.pregnant": None},
+        "pregnancy_unknown_woman_54",
+        {"patient.pregnant": None, "patient.birth_year": 1972},
+        "C C N C R R C N N N N N",
+        "routine",
+        ALL,
+        missing={
+            T.non_opioid_analgesic: ["patient.pregnant"],
+            T.opioid_analgesic: ["patient.pregnant"],
+            T.osteoclast_inhibitor: ["patient.pregnant"],
+            T.external_beam_radiotherapy: ["patient.pregnant"],
+        },
+    ),
+    V(
+        "pregnancy_unknown_woman_55",
+        {"patient.pregnant": None, "patient.birth_year": 1971},
+        BASE_VERDICTS,
+        "routine",
+        ALL,
+    ),
+    V("pregnancy_unknown_woman_66", {"patient.pregnant": None}, BASE_VERDICTS, "routine", ALL),
+    V(
+        "pregnancy_unknown_woman_30",
+        {"patient.pregnant": None, "patient.birth_year": 1996},
         "C C N C R R C N N N N N",
         "routine",
         ALL,
         missing={T.external_beam_radiotherapy: ["patient.pregnant"]},
+    ),
+    V(
+        "pregnancy_unknown_birth_year_unknown",
+        {"patient.pregnant": None, "patient.birth_year": None},
+        "C C N C R R C N N N N N",
+        "routine",
+        ALL,
+        missing={T.external_beam_radiotherapy: ["patient.pregnant"]},
+    ),
+    V(
+        "pregnant_recorded_at_76",
+        {"patient.pregnant": True, "patient.birth_year": 1950},
+        "C C N C R R C X X N N N",
+        "routine",
+        ALL,
+        alerts=("pregnancy",),
+    ),
+    V(
+        "pregnancy_unknown_surgery_recommended_54",
+        {"patient.pregnant": None, "patient.birth_year": 1972, "lesions[0].pathological_fracture": True},
+        "C C N C C R C N N R C N",
+        "urgent",
+        WITH_SURGERY,
+        missing={T.postoperative_radiotherapy: ["patient.pregnant"]},
+    ),
+    V(
+        "pregnancy_unknown_surgery_recommended_55",
+        {"patient.pregnant": None, "patient.birth_year": 1971, "lesions[0].pathological_fracture": True},
+        "R R N R C R R N N R R N",
+        "urgent",
+        WITH_SURGERY,
+    ),
+    # The issue's example: a 76-year-old woman with breast cancer and painful bone metastases, pregnancy and
+    # breastfeeding not recorded. Under 2026.11: analgesia and radiotherapy "consider", hemibody and
+    # radiopharmaceutical insufficient_data for pregnancy.
+    V(
+        "issue_example_woman_76_pregnancy_not_recorded",
+        {
+            **THREE_PAINFUL,
+            **REFRACTORY,
+            "patient.birth_year": 1950,
+            "patient.pregnant": None,
+            "patient.breastfeeding": None,
+        },
+        "R R N R R R R C R N N N",
+        "routine",
+        "nuc " + ALL,
+        discussion=("hemibody_radiotherapy_consider", "radiopharmaceutical_recommended"),
+    ),
+    V(
+        "issue_example_woman_30_pregnancy_not_recorded",
+        {
+            **THREE_PAINFUL,
+            **REFRACTORY,
+            "patient.birth_year": 1996,
+            "patient.pregnant": None,
+            "patient.breastfeeding": None,
+        },
+        "C C N C R R C I I N N N",
+        "routine",
+        ALL,
+        missing={
+            T.non_opioid_analgesic: ["patient.pregnant"],
+            T.external_beam_radiotherapy: ["patient.pregnant"],
+            T.hemibody_radiotherapy: ["patient.pregnant"],
+            T.radiopharmaceutical: ["patient.breastfeeding", "patient.pregnant"],
+        },
+        discussion=(
+            "insufficient_data",
+            "hemibody_radiotherapy_insufficient_data",
+            "radiopharmaceutical_insufficient_data",
+            "external_beam_radiotherapy_consider",
+        ),
     ),
     V(
         "man_prostate_castration_resistant",
@@ -183,12 +279,53 @@ VIGNETTES = [
         ALL,
     ),
     V(
-        "sex_other_pregnancy_unknown_refractory",
-        {"patient.sex": "other", "patient.pregnant": None, "patient.breastfeeding": None, **REFRACTORY},
+        "sex_other_pregnancy_unknown_refractory_54",
+        {
+            "patient.sex": "other",
+            "patient.birth_year": 1972,
+            "patient.pregnant": None,
+            "patient.breastfeeding": None,
+            **REFRACTORY,
+        },
         "C C N C R R C N I N N N",
         "routine",
         ALL,
         missing={T.radiopharmaceutical: ["patient.breastfeeding", "patient.pregnant"]},
+    ),
+    V(
+        "sex_other_pregnancy_unknown_refractory_55",
+        {
+            "patient.sex": "other",
+            "patient.birth_year": 1971,
+            "patient.pregnant": None,
+            "patient.breastfeeding": None,
+            **REFRACTORY,
+        },
+        "R R N R R R R N R N N N",
+        "routine",
+        "nuc " + ALL,
+    ),
+    V(
+        "sex_unknown_breastfeeding_unknown_refractory_66",
+        {"patient.sex": "unknown", "patient.breastfeeding": None, **REFRACTORY},
+        "R R N R R R R N R N N N",
+        "routine",
+        "nuc " + ALL,
+    ),
+    V(
+        "sex_unknown_breastfeeding_unknown_refractory_30",
+        {"patient.sex": "unknown", "patient.birth_year": 1996, "patient.breastfeeding": None, **REFRACTORY},
+        "R R N R R R R N I N N N",
+        "routine",
+        ALL,
+        missing={T.radiopharmaceutical: ["patient.breastfeeding"]},
+    ),
+    V(
+        "breastfeeding_recorded_at_70_refractory",
+        {"patient.birth_year": 1956, "patient.breastfeeding": True, **REFRACTORY},
+        "R R N R R R R N X N N N",
+        "routine",
+        ALL,
     ),
     V(
         "man_refractory_pregnancy_not_asked",
@@ -785,3 +922,6 @@ def test_vignette(vignette: Vignette) -> None:
             assert therapy.missing == [], therapy.code
         assert therapy.reasons and all(r.source for r in therapy.reasons)
     assert by_code[T.radiopharmaceutical].eligible_from == vignette.eligible_from
+    if vignette.discussion is not None:
+        assert rec.discussion_reasons == list(vignette.discussion)
+        assert rec.discussion == ("full" if vignette.discussion else "standard_of_care")

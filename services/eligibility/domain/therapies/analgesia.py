@@ -35,6 +35,7 @@ def non_opioid_analgesic(facts: CaseFacts) -> TherapyVerdict:
             Criterion(facts.renal_failure, "rel_renal_failure_nsaid"),
         ],
         notes=band,
+        assumed=[reason(code) for code in facts.taken_false_by_age()],
         source="SEED, WHO",
     )
 
@@ -65,6 +66,7 @@ def opioid_analgesic(facts: CaseFacts) -> TherapyVerdict:
             Criterion(facts.pregnant, "rel_pregnant_opioid"),
         ],
         notes=_pain_band_reason(facts),
+        assumed=[reason(code) for code in facts.taken_false_by_age()],
         source="SEED, WHO",
     )
 

@@ -62,6 +62,7 @@ def osteoclast_inhibitor(facts: CaseFacts) -> TherapyVerdict:
             Criterion(facts.pregnant, "rel_pregnant_osteoclast"),
         ],
         notes=[reason("osteoclast_not_first_line_for_pain")],
+        assumed=[reason(code) for code in facts.taken_false_by_age()],
         source="ESMO",
     )
 

@@ -51,6 +51,7 @@ def external_beam_radiotherapy(facts: CaseFacts) -> TherapyVerdict:
             Criterion(_every_painful_lesion_irradiated(facts), "rel_reirradiation"),
         ],
         notes=notes,
+        assumed=[reason(code) for code in facts.taken_false_by_age()],
         source="SEED, ASTRO",
     )
 
@@ -78,6 +79,7 @@ def hemibody_radiotherapy(facts: CaseFacts) -> TherapyVerdict:
             Criterion(facts.myelosuppression, "abs_myelosuppression"),
         ],
         notes=[reason("hemibody_largely_replaced")],
+        assumed=[reason(code) for code in facts.taken_false_by_age()],
     )
 
 
@@ -135,6 +137,7 @@ def radiopharmaceutical(facts: CaseFacts) -> TherapyVerdict:
                 from_field(facts.case.visceral_metastases, "visceral_metastases"), "rel_visceral_metastases"
             ),
         ],
+        assumed=[reason(code) for code in facts.taken_false_by_age(breastfeeding=True)],
         eligible_from=facts.chemotherapy_eligible_from if only_the_chemotherapy_window else None,
     )
 
@@ -177,5 +180,6 @@ def postoperative_radiotherapy(facts: CaseFacts, surgery: TherapyVerdict) -> The
         indications=[Indication(known(True), status, reason("postoperative_follows_surgery", detail))],
         not_indicated=[],
         relative=[Criterion(facts.pregnant, "rel_pregnant_radiotherapy")],
+        assumed=[reason(code) for code in facts.taken_false_by_age()],
         source="SEED, ASTRO",
     )
