@@ -73,6 +73,7 @@ def test_a_clinician_reads_a_case_with_its_alerts_first(
     sign_in(browser, stack_console.url, "ops")  # ops reads intake's view: the pipeline status
     browser.get(f"{stack_console.url}/cases/{case_id}")
     assert browser.find_element(By.ID, "case-status").text in ("evaluated", "waitlisted", "booked", "listed")
+    assert case["patient"]["pseudonym"] in browser.page_source  # intake's view names the case by pseudonym
 
 
 def staff_and_meetings(pipeline: Pipeline) -> None:
