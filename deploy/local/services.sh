@@ -39,6 +39,7 @@ start() {
       sleep 0.5
     done
     if ! ready "$s"; then echo "[services] $s not ready after 60 s; see $state/logs/$s.log" >&2; return 1; fi
+    if [ "$s" = console ]; then echo "[services] console ready: http://127.0.0.1:${ports[$s]}"; continue; fi
     echo "[services] $s ready: http://127.0.0.1:${ports[$s]}  (docs: /docs)"
   done
 }

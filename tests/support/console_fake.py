@@ -84,6 +84,7 @@ class FakeServices:
     recommendations: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     revoked: set[str] = field(default_factory=set)
+    no_teams: bool = False  # a scheduler from before the meetings API
 
     def __post_init__(self) -> None:
         start = (self.now + timedelta(days=1)).replace(hour=8, minute=0, second=0)
@@ -271,6 +272,8 @@ class FakeServices:
         writer = role == "coordinator"
         if method != "GET" and not writer and not path.endswith("/outcome"):
             return _problem(403, "Forbidden", f"role {role} may not do this; needs one of ['coordinator']")
+        if path == "/v1/teams" and self.no_teams:
+            return _problem(404, "Not Found", "Not Found")
         if path == "/v1/teams":
             return _ok(
                 [

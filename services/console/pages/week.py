@@ -10,6 +10,7 @@ from services.console.domain.reading import on_worklist, week_of
 from services.console.pages.rendering import render
 from services.console.pages.session import Reader
 from services.console.upstream import scheduler
+from services.console.upstream.calls import UpstreamError
 
 router = APIRouter()
 WORKLIST_TITLES = {
@@ -27,7 +28,12 @@ async def home() -> Response:
 
 @router.get("/week", response_class=HTMLResponse)
 async def week(request: Request, user: Reader, team: int | None = None, day: date | None = None) -> Response:
-    teams = await scheduler.teams(user.scheduler)
+    try:
+        teams = await scheduler.teams(user.scheduler)
+    except UpstreamError as error:
+        if error.status != 404:
+            raise
+        teams = []  # a scheduler without the meetings API: the worklist still shows
     chosen = next((t for t in teams if t.get("team_id") == team), teams[0] if teams else None)
     timezone = str((chosen or {}).get("timezone") or request.app.state.settings.console_timezone)
     now = datetime.now(UTC)

@@ -346,3 +346,13 @@ async def test_absences_are_recorded_and_taken_back(console: httpx.AsyncClient, 
     await console.post(f"/meetings/{fake.first}/absences/3", data={"csrf_token": csrf, "absent": "no"})
     assert fake.meetings[fake.first]["absent"] == set()
     assert ("coordinator", "DELETE", f"/v1/meetings/{fake.first}/absences/3") in [c[:3] for c in fake.calls]
+
+
+async def test_week_shows_the_worklist_when_the_scheduler_has_no_meetings_api(
+    console: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    await sign_in(console, "coordinator")
+    fake.no_teams = True
+    page = await console.get("/week")
+    assert page.status_code == 200 and "No MDT team is set up yet" in page.text
+    assert "Not ready (meeting within 72 h)" in page.text
