@@ -1,5 +1,9 @@
 """Composition root of the scheduler service."""
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +15,7 @@ from services.scheduler.api import build_router
 from services.scheduler.consumer import TOPICS_CONSUMED, build_batch_handler, build_handlers
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
+from services.scheduler.timer import MeetingClock
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import TokenTable
 from shared.contracts.events import Topic
@@ -42,10 +47,25 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         async with runtime.sessions() as session:
             WORKLIST_SIZE.set(await worklist_size(session))
 
+    clock = MeetingClock(
+        runtime.sessions, policy, runtime.relay.wake, retrier.trigger, settings.meeting_clock_seconds
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            task = asyncio.create_task(clock.run())
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
     app = create_app(
         service="scheduler",
-        title="Scheduler: MDT bookings and the coordinators' API",
-        lifespan=runtime.lifespan,
+        title="Scheduler: MDT bookings, meetings and the coordinators' API",
+        lifespan=lifespan,
         readiness=runtime.readiness,
         refresh_metrics=refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
