@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
-from services.scheduler.api import build_router
+from services.scheduler.api import ApiContext, build_router, meetings_router, teams_router
 from services.scheduler.consumer import TOPICS_CONSUMED, build_batch_handler, build_handlers
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
@@ -79,6 +79,15 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
             runtime.relay.wake,
             settings.clinic_timezone,
         )
+    )
+    app.include_router(teams_router)
+    app.include_router(meetings_router)
+    app.state.scheduler_api = ApiContext(
+        sessions=runtime.sessions,
+        tokens=TokenTable.parse(settings.api_tokens.get_secret_value()),
+        policy=policy,
+        retrier=retrier,
+        on_commit=runtime.relay.wake,
     )
     app.state.runtime = runtime
     return app

@@ -141,7 +141,10 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
         return
     recommendation = Recommendation.model_validate(envelope.payload)
     need = need_of(recommendation, mode_of(envelope.payload))
+    verdicts = {t.code.value: t.status.value for t in recommendation.therapies}
     now = service.now_utc()
+    if booking is not None:
+        booking.verdicts = verdicts
     if booking is not None and booking.kind == "meeting" and booking.status == BookingStatus.confirmed.value:
         booking.case_version = envelope.case_version
         booking.urgency, booking.deadline = need.urgency, need.deadline
@@ -179,6 +182,7 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
             required_specialties=sorted(need.required_specialties),
             missing_specialties=[],
             mode=need.mode.value,
+            verdicts=verdicts,
         )
     else:
         booking.case_version = envelope.case_version

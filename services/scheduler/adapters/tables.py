@@ -94,6 +94,10 @@ class BookingRecord(SQLModel, table=True):
     item_id: UUID | None = None
     mode: str = Field(default="full", sa_column=Column(String(24), nullable=False, server_default="full"))
     late: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default="false"))
+    # The recommendation's verdict per therapy, for the agenda (meetings.md §5).
+    verdicts: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}")
+    )
     created_at: datetime | None = _timestamp()
     updated_at: datetime | None = _timestamp()
 

@@ -113,7 +113,8 @@ ALTER TABLE scheduler.bookings
     ADD COLUMN meeting_id uuid REFERENCES scheduler.meetings (meeting_id),
     ADD COLUMN item_id uuid,
     ADD COLUMN mode varchar(24) NOT NULL DEFAULT 'full',
-    ADD COLUMN late boolean NOT NULL DEFAULT false;
+    ADD COLUMN late boolean NOT NULL DEFAULT false,
+    ADD COLUMN verdicts jsonb NOT NULL DEFAULT '{}';
 
 -- Readiness facts from the case (contracts.md §2 `diagnostics.*`) for the items of its next listings.
 ALTER TABLE scheduler.case_state
@@ -188,7 +189,7 @@ DROP FUNCTION scheduler.agenda_item_changed();
 DROP TABLE scheduler.active_placements;
 ALTER TABLE scheduler.case_state DROP COLUMN readiness, DROP COLUMN readiness_version;
 ALTER TABLE scheduler.bookings DROP COLUMN kind, DROP COLUMN meeting_id, DROP COLUMN item_id,
-    DROP COLUMN mode, DROP COLUMN late;
+    DROP COLUMN mode, DROP COLUMN late, DROP COLUMN verdicts;
 DROP TABLE scheduler.meeting_absences;
 DROP TABLE scheduler.meetings;
 DROP TABLE scheduler.meeting_series;
