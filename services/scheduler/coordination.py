@@ -383,11 +383,16 @@ async def reschedule_booking(
     booking = await get_booking(session, booking_id, lock=True)
     if booking.status == BookingStatus.cancelled.value:
         raise ConflictError("a cancelled booking cannot be rescheduled")
+    if booking.kind == "meeting" and booking.status == BookingStatus.confirmed.value:
+        raise ConflictError(
+            "the case is listed on a meeting: move its agenda item (POST /v1/meetings/{id}/items/{item_id}/move)"
+        )
     if body.start < service.now_utc():
         raise InvalidRequestError("start", "must not be in the past")
     required = [Specialty(s) for s in booking.required_specialties]
     end = body.start + policy.duration
     previous = (booking.start, booking.end, booking.status)
+    booking.kind, booking.meeting_id, booking.item_id, booking.late = "huddle", None, None, False
     await service.release_participants(session, booking)
     calendars = await load_calendars(session, required, since=body.start, until=end)
     if body.clinician_ids is not None:

@@ -73,6 +73,8 @@ async def meeting_booking_view(session: AsyncSession, booking: BookingRecord) ->
     }
     if booking.item_id is None or booking.meeting_id is None:
         return Booking(**base)
+    if booking.status != BookingStatus.confirmed.value:  # cancelled or waitlisted: the item it had, no more
+        return Booking(**{**base, "meeting_id": booking.meeting_id, "item_id": booking.item_id})
     connection = await driver_connection(session)
     facts = await meeting_reads.meeting_facts(connection, booking.meeting_id)
     item = await session.get(AgendaItemRecord, booking.item_id)
@@ -267,12 +269,12 @@ _WORKLIST = {
     # listed, not ready, within 72 h of its meeting
     WorklistKind.not_ready: """b.status = 'confirmed' AND b.kind = 'meeting' AND EXISTS (
         SELECT FROM scheduler.agenda_items i JOIN scheduler.meetings m USING (meeting_id)
-        WHERE i.item_id = b.item_id AND i.status = 'listed' AND m.start <= $1 + interval '72 hours'
+        WHERE i.item_id = b.item_id AND i.status = 'listed' AND m.start <= $1::timestamptz + interval '72 hours'
           AND EXISTS (SELECT FROM jsonb_each(CASE WHEN i.readiness = '{}' THEN
                       '{"imaging": null, "histology": null}'::jsonb ELSE i.readiness END) AS r(k, v)
                       WHERE v <> 'true'::jsonb))""",
     # no place, deadline within 24 h
-    WorklistKind.deadline_at_risk: "b.status = 'waitlisted' AND b.deadline <= $1 + interval '24 hours'",
+    WorklistKind.deadline_at_risk: "b.status = 'waitlisted' AND b.deadline <= $1::timestamptz + interval '24 hours'",
 }
 
 
@@ -282,7 +284,7 @@ async def worklist(
     """Most urgent first, then by deadline (meetings.md §5)."""
     connection = await driver_connection(session)
     rows = await connection.fetch(
-        f"""SELECT b.booking_id FROM scheduler.bookings b WHERE {_WORKLIST[kind]}
+        f"""SELECT b.booking_id FROM scheduler.bookings b WHERE $1::timestamptz IS NOT NULL AND {_WORKLIST[kind]}
             ORDER BY CASE b.urgency WHEN 'emergency' THEN 0 WHEN 'urgent' THEN 1 ELSE 2 END, b.deadline,
                      b.created_at
             LIMIT $2""",

@@ -51,7 +51,9 @@ Responses = dict[int | str, dict[str, Any]]
 AUTH: Responses = problem_responses(
     401, 403, s401="no or invalid bearer token", s403="the token's role may not do this"
 )
-INVALID: Responses = problem_responses(422, s422="invalid request: the failing fields are listed")
+INVALID: Responses = problem_responses(
+    400, 422, s400="the body is not valid JSON", s422="invalid request: the failing fields are listed"
+)
 NOT_FOUND: Responses = {**problem_responses(404, s404="unknown id"), **INVALID}
 CONFLICT: Responses = {**NOT_FOUND, **problem_responses(409, s409="conflict; `detail` gives the reason")}
 FAILURES = (NotFoundError, ConflictError, InvalidRequestError, LookupError)

@@ -4,21 +4,28 @@ coordinator runs a week, and bad input answered 4xx naming the field and the rea
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.scheduler import placing
+from services.scheduler import placing, views
 from services.scheduler.api import ApiContext, meetings_router, teams_router
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import TokenTable
 from shared.contracts.codes import Specialty, Urgency
 from shared.db.engine import SessionFactory
 from shared.http.app import create_app
-from tests.integration.scheduler.support import POLICY, next_hour, recommendation, staff
+from tests.integration.scheduler.support import (
+    POLICY,
+    add_meeting,
+    add_team,
+    next_hour,
+    recommendation,
+    staff,
+)
 from tests.support.services import TEST_TOKENS, auth
 
 pytestmark = pytest.mark.integration
@@ -173,3 +180,31 @@ async def test_bad_input_names_the_field_and_changes_nothing(
     assert (await api.get(f"/v1/meetings/{meeting['meeting_id']}")).json()["used_minutes"] == 6
     reader = await api.post("/v1/meetings/" + meeting["meeting_id"] + "/lock", headers=auth("clinician"))
     assert reader.status_code == 403
+
+
+async def test_worklist_kinds(sessions: SessionFactory) -> None:
+    async with sessions() as session, session.begin():
+        members = await staff(session, PANEL, 1, next_hour(-1), 24 * 30)
+        team_id = await add_team(session, members)
+        await add_meeting(session, team_id, next_hour(60))
+        await add_meeting(session, team_id, next_hour(24 * 20))
+    waiting, late, soon = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with sessions() as session, session.begin():
+        await placing.on_recommendation(
+            session,
+            recommendation(waiting, urgency=Urgency.routine, specialties=[Specialty.physiatry], hours=20),
+            POLICY,
+        )
+        await placing.on_recommendation(
+            session, recommendation(late, urgency=Urgency.routine, hours=40), POLICY
+        )
+        await placing.on_recommendation(session, recommendation(soon, urgency=Urgency.routine), POLICY)
+    now = datetime.now(UTC)
+    async with sessions() as session:
+        found = {
+            kind: [b.case_id for b in await views.worklist(session, kind, now)] for kind in views.WorklistKind
+        }
+    assert found[views.WorklistKind.waitlisted] == [waiting]
+    assert found[views.WorklistKind.deadline_at_risk] == [waiting]
+    assert found[views.WorklistKind.late] == [late]
+    assert found[views.WorklistKind.not_ready] == [late, soon]  # listed 60 h ahead, readiness unknown
