@@ -146,6 +146,8 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
     if booking is not None:
         booking.verdicts = verdicts
     if booking is not None and booking.kind == "meeting" and booking.status == BookingStatus.confirmed.value:
+        if booking.case_version == envelope.case_version:
+            return  # a replay of the recommendation it was listed for (one recommendation per version)
         booking.case_version = envelope.case_version
         booking.urgency, booking.deadline = need.urgency, need.deadline
         booking.required_specialties = sorted(need.required_specialties)

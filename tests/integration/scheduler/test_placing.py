@@ -221,3 +221,15 @@ async def test_the_database_refuses_an_overfilled_meeting_and_a_second_placement
     async with sessions() as session:
         assert len(await listed_items(session, meeting)) == 1
         assert (await session.get(MeetingRecord, meeting)).used_minutes == 6  # type: ignore[union-attr]
+
+
+async def test_a_replayed_recommendation_changes_nothing(sessions: SessionFactory) -> None:
+    [meeting] = await clinic(sessions, [72])
+    case_id = uuid.uuid4()
+    original = recommendation(case_id, urgency=Urgency.routine)
+    await place(sessions, original)
+    await place(sessions, original)  # the inbox drops the same event id; a new id for the same version too
+    await place(sessions, original.model_copy(update={"event_id": uuid.uuid4()}))
+    async with sessions() as session:
+        assert len(await booking_events(session, case_id)) == 1
+        assert [i.case_id for i in await listed_items(session, meeting)] == [case_id]
