@@ -319,3 +319,49 @@ async def materialise_all(session: AsyncSession, now: datetime) -> int:
     for series, team in rows:
         created += await materialise_series(session, series, team, now)
     return created
+
+
+async def recheck_quorum(
+    session: AsyncSession,
+    policy: BookingPolicy,
+    actor: str,
+    *,
+    clinician_id: int | None = None,
+    team_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[UUID]:
+    """Who is expected changed (a window withdrawn, a clinician made inactive, a member removed, the team's
+    quorum changed): the listed items of the open future meetings concerned that lost their quorum are
+    deferred (quorum_lost) and placed again, as for an absence. Returns the cases deferred."""
+    now = service.now_utc()
+    query = select(col(MeetingRecord.meeting_id)).where(
+        col(MeetingRecord.status).in_(["scheduled", "locked"]), col(MeetingRecord.start) > now
+    )
+    if clinician_id is not None:
+        query = query.join(
+            TeamMemberRecord, col(TeamMemberRecord.team_id) == col(MeetingRecord.team_id)
+        ).where(col(TeamMemberRecord.clinician_id) == clinician_id)
+    if team_id is not None:
+        query = query.where(col(MeetingRecord.team_id) == team_id)
+    if since is not None and until is not None:
+        query = query.where(col(MeetingRecord.start) < until, col(MeetingRecord.end) > since)
+    cases: list[UUID] = []
+    for meeting_id in (await session.exec(query.order_by(col(MeetingRecord.start)))).all():
+        meeting = await locked_meeting(session, meeting_id)
+        items = await listed_items(session, meeting_id)
+        if not items:
+            continue
+        facts = await meeting_reads.meeting_facts(await driver_connection(session), meeting_id)
+        assert facts is not None
+        deferrals = life.after_absence(
+            meeting.status,
+            _as_listed(items),
+            list(facts.candidate.attendees),
+            facts.candidate.quorum_specialties,
+        )
+        deferred = await defer(session, deferrals, policy, now)
+        if deferred:
+            audit(session, actor, "quorum_lost", "meeting", meeting_id, deferred=[str(c) for c in deferred])
+        cases += deferred
+    return cases

@@ -55,6 +55,7 @@ async def list_teams(session: AsyncSession) -> list[TeamRecord]:
 async def update_team(
     session: AsyncSession, actor: str, team_id: int, body: TeamUpdate, policy: BookingPolicy
 ) -> TeamRecord:
+    await meetings.serialise(session)
     team = await get_team(session, team_id, lock=True)
     changes = body.model_dump(exclude_unset=True)
     for field, value in changes.items():
@@ -65,6 +66,8 @@ async def update_team(
     if {"timezone", "horizon_weeks"} & changes.keys():
         for series in await list_series(session, team_id):
             await meetings.resync_series(session, series, team, policy, actor)
+    if "quorum_specialties" in changes:
+        await meetings.recheck_quorum(session, policy, actor, team_id=team_id)
     audit(session, actor, "update", "team", team_id, **{k: str(v) for k, v in changes.items()})
     return team
 
@@ -87,7 +90,11 @@ async def put_member(
     return member
 
 
-async def delete_member(session: AsyncSession, actor: str, team_id: int, clinician_id: int) -> None:
+async def delete_member(
+    session: AsyncSession, actor: str, team_id: int, clinician_id: int, policy: BookingPolicy
+) -> None:
+    """Items of the team's meetings that lose their quorum without the member are deferred (quorum_lost)."""
+    await meetings.serialise(session)
     await get_team(session, team_id)
     member = (
         None
@@ -97,6 +104,8 @@ async def delete_member(session: AsyncSession, actor: str, team_id: int, clinici
     if member is None:
         raise NotFoundError(f"clinician {clinician_id} is not a member of team {team_id}")
     await session.delete(member)
+    await session.flush()
+    await meetings.recheck_quorum(session, policy, actor, team_id=team_id)
     audit(session, actor, "delete_member", "team", team_id, clinician_id=clinician_id)
 
 

@@ -86,9 +86,10 @@ async def put_member(
 async def delete_member(team_id: int, clinician_id: int, who: Writer, context: Context) -> Response:
     try:
         async with context.sessions() as session, session.begin():
-            await teams.delete_member(session, who.token_id, team_id, clinician_id)
+            await teams.delete_member(session, who.token_id, team_id, clinician_id, context.policy)
     except FAILURES as error:
         raise translate(error) from None
+    context.on_commit()
     return Response(status_code=204)
 
 

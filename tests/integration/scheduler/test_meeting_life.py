@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.scheduler import meetings, placing
+from services.scheduler import coordination, meetings, placing, teams
 from services.scheduler.adapters.tables import (
     AgendaItemRecord,
     AuditRecord,
@@ -191,3 +191,28 @@ async def test_a_weekly_series_makes_its_meetings_across_the_clocks_change(sessi
         datetime(2026, 3, 31, 7, tzinfo=UTC),  # British Summer Time from 29 March
     ]
     assert all(m.end - m.start == timedelta(minutes=90) for m in found)
+
+
+async def test_a_withdrawn_window_or_a_removed_member_defers_what_loses_its_quorum(
+    sessions: SessionFactory,
+) -> None:
+    members, (first, second) = await clinic(sessions, [72, 100])
+    palliative = await routine_case(sessions, ready=True, specialties=(Specialty.palliative_care,))
+    surgical = await routine_case(sessions, ready=True)
+    [palliative_doctor] = members[Specialty.palliative_care]
+    async with sessions() as session:
+        [window] = await coordination.list_windows(session, palliative_doctor)
+    async with sessions() as session, session.begin():
+        await coordination.delete_window(session, "coordinator", palliative_doctor, window.id or 0, POLICY)
+    async with sessions() as session:
+        assert [i.case_id for i in await listed_items(session, first)] == [surgical]
+        assert (await open_booking(session, palliative)).status == "waitlisted"  # nobody at any meeting
+        [*_, (event, payload)] = await booking_events(session, palliative)
+    assert event == "booking.waitlisted" and payload["reason"].startswith("quorum_lost")
+    [surgeon] = members[Specialty.surgery]
+    async with sessions() as session, session.begin():
+        team_id = (await session.get(MeetingRecord, first)).team_id  # type: ignore[union-attr]
+        await teams.delete_member(session, "coordinator", team_id, surgeon, POLICY)
+    async with sessions() as session:
+        assert await listed_items(session, first) == [] and await listed_items(session, second) == []
+        assert (await open_booking(session, surgical)).status == "waitlisted"
