@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.scheduler import service
 from services.scheduler.adapters import agenda_writes, meeting_reads
 from services.scheduler.adapters.tables import BookingRecord, CaseState
-from services.scheduler.domain.placement import Huddle, Mode, Need, OnMeeting, Waitlisted, decide
+from services.scheduler.domain.placement import Huddle, Mode, Need, OnMeeting, Placement, Waitlisted, decide
 from services.scheduler.domain.readiness import from_case as readiness_from_case
 from services.scheduler.listing import booking_ids_of, keep_if_fits, list_on, take_off
 from services.scheduler.service import BookingPolicy
@@ -73,6 +73,27 @@ async def announce_shifted(session: AsyncSession, policy: BookingPolicy, item_id
             await service.announce(session, policy, EventType.booking_rescheduled, booking)
 
 
+# Meetings are read up to this long after the deadline first (attendance means every member's windows): a
+# place is nearly always found there. Only a case that would be waitlisted reads the whole horizon.
+FIRST_READ_AFTER_DEADLINE = timedelta(days=14)
+
+
+async def _decide(
+    connection: Any, need: Need, now: datetime
+) -> tuple[list[meeting_reads.MeetingFacts], Placement]:
+    """`decide` over the open meetings. Exact with the shorter read: every meeting before its end is read,
+    so the earliest one that fits there (on time, or late) is the earliest one that fits at all."""
+    if need.urgency == Urgency.emergency.value:
+        return [], Huddle()  # meetings are not used, whatever their dates (step 1)
+    meetings = await meeting_reads.open_meetings(connection, now, need.deadline + FIRST_READ_AFTER_DEADLINE)
+    decision = decide(need, [m.candidate for m in meetings], now)
+    chosen = decision.fallback if isinstance(decision, Huddle) else decision
+    if isinstance(chosen, OnMeeting):
+        return meetings, decision
+    meetings = await meeting_reads.open_meetings(connection, now)
+    return meetings, decide(need, [m.candidate for m in meetings], now)
+
+
 async def place_case(
     session: AsyncSession,
     booking: BookingRecord,
@@ -92,8 +113,7 @@ async def place_case(
     )
     readiness = await readiness_of(session, booking.case_id)
     for _ in range(MAX_LISTING_ATTEMPTS):
-        meetings = await meeting_reads.open_meetings(connection, now)
-        decision = decide(need, [m.candidate for m in meetings], now)
+        meetings, decision = await _decide(connection, need, now)
         if isinstance(decision, Huddle):
             booking.kind, booking.meeting_id, booking.item_id, booking.late = "huddle", None, None, False
             if in_database:

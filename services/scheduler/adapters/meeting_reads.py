@@ -24,7 +24,8 @@ FROM scheduler.meetings m JOIN scheduler.teams t USING (team_id)
 """
 _OPEN_AFTER = (
     _MEETINGS + "WHERE m.status IN ('scheduled', 'locked') AND m.start > $1 "
-    "AND m.start <= $1 + t.horizon_weeks * interval '1 week' ORDER BY m.start, m.team_id"
+    "AND m.start <= $1 + t.horizon_weeks * interval '1 week' "
+    "AND ($2::timestamptz IS NULL OR m.start < $2) ORDER BY m.start, m.team_id"
 )
 _BY_ID = _MEETINGS + "WHERE m.meeting_id = ANY($1::uuid[]) ORDER BY m.start, m.team_id"
 _MEMBERS = """
@@ -97,10 +98,10 @@ async def _facts(connection: Any, rows: Sequence[Any]) -> list[MeetingFacts]:
     return result
 
 
-async def open_meetings(connection: Any, now: datetime) -> list[MeetingFacts]:
-    """Every scheduled or locked meeting that starts after `now`, within its team's horizon, in start order
-    (the horizon bounds the late listings of step 4)."""
-    return await _facts(connection, await connection.fetch(_OPEN_AFTER, now))
+async def open_meetings(connection: Any, now: datetime, until: datetime | None = None) -> list[MeetingFacts]:
+    """Every scheduled or locked meeting that starts after `now` (and before `until`), within its team's
+    horizon, in start order (the horizon bounds the late listings of step 4)."""
+    return await _facts(connection, await connection.fetch(_OPEN_AFTER, now, until))
 
 
 async def meetings_by_id(connection: Any, meeting_ids: Sequence[UUID]) -> list[MeetingFacts]:

@@ -36,11 +36,12 @@ PANEL = (*QUORUM, Specialty.palliative_care)
 
 
 async def clinic(
-    sessions: SessionFactory, meetings_at: list[float], *, capacity: int = 90
+    sessions: SessionFactory, meetings_at: list[float], *, capacity: int = 90, days: int = 30
 ) -> list[uuid.UUID]:
-    """A team with every PANEL specialty, available for 30 days, and meetings `meetings_at` hours from now."""
+    """A team with every PANEL specialty, available for `days` days, and meetings `meetings_at` hours from
+    now."""
     async with sessions() as session, session.begin():
-        members = await staff(session, PANEL, 1, next_hour(-1), 24 * 30)
+        members = await staff(session, PANEL, 1, next_hour(-1), 24 * days)
         team_id = await add_team(session, members)
         return [await add_meeting(session, team_id, next_hour(h), capacity=capacity) for h in meetings_at]
 
@@ -233,3 +234,13 @@ async def test_a_replayed_recommendation_changes_nothing(sessions: SessionFactor
     async with sessions() as session:
         assert len(await booking_events(session, case_id)) == 1
         assert [i.case_id for i in await listed_items(session, meeting)] == [case_id]
+
+
+async def test_a_late_listing_far_beyond_the_deadline_is_found(sessions: SessionFactory) -> None:
+    """Meetings are read up to two weeks past the deadline first: one further out is still found."""
+    [far] = await clinic(sessions, [24 * 40], days=45)
+    case_id = uuid.uuid4()
+    await place(sessions, recommendation(case_id, urgency=Urgency.routine))
+    async with sessions() as session:
+        booking = await open_booking(session, case_id)
+    assert (booking.meeting_id, booking.late) == (far, True)
