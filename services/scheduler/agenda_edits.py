@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import placing, service
+from services.scheduler import placement_state, placing, service
 from services.scheduler.adapters import agenda_writes, meeting_reads
 from services.scheduler.adapters.tables import AgendaItemRecord, BookingRecord, MeetingRecord
 from services.scheduler.coordination import ConflictError, InvalidRequestError, NotFoundError, audit
@@ -165,10 +165,16 @@ async def move_item(
     await agenda_writes.renumber(connection, [e.item_id for e in target_after])
     booking = await session.get(BookingRecord, item.booking_id, with_for_update=True)
     assert booking is not None
-    booking.meeting_id, booking.start, booking.end = target_id, target.start, facts.end
-    booking.late = item.late
-    booking.reason = "moved by a coordinator"
-    booking.updated_at = item.updated_at
+    placement_state.on_meeting(
+        booking,
+        meeting_id=target_id,
+        item_id=item.item_id,
+        start=target.start,
+        end=facts.end,
+        late=item.late,
+        now=item.updated_at,
+        reason="moved by a coordinator",
+    )
     await session.flush()
     await service.announce(session, policy, EventType.booking_rescheduled, booking)
     await _announce_moved(session, policy, shifted(source_before, source_after, source.start))

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import service
+from services.scheduler import placement_state, service
 from services.scheduler.adapters.booking_writes import lock_booking_batches
 from services.scheduler.adapters.calendars import load_calendars
 from services.scheduler.adapters.tables import (
@@ -408,7 +408,7 @@ async def reschedule_booking(
     required = [Specialty(s) for s in booking.required_specialties]
     end = body.start + policy.duration
     previous = (booking.start, booking.end, booking.status)
-    booking.kind, booking.meeting_id, booking.item_id, booking.late = "huddle", None, None, False
+    placement_state.to_huddle_search(booking)
     await service.release_participants(session, booking)
     calendars = await load_calendars(session, required, since=body.start, until=end)
     if body.clinician_ids is not None:

@@ -11,13 +11,13 @@ from uuid import UUID, uuid4
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scheduler import placement_state
 from services.scheduler.adapters import agenda_writes, meeting_reads
 from services.scheduler.adapters.agenda_writes import Refused
 from services.scheduler.adapters.tables import AgendaItemRecord, BookingRecord
 from services.scheduler.domain.agenda import AgendaEntry, estimated_starts, insert
 from services.scheduler.domain.placement import Need, OnMeeting, still_fits
 from services.scheduler.views import entry
-from shared.contracts.booking import BookingStatus
 from shared.db.driver import driver_connection
 
 # A position change that moves an item's estimated start by more than this is announced (meetings.md §4).
@@ -86,16 +86,16 @@ async def list_on(
     if refused is not None:
         return refused, []
     await agenda_writes.renumber(connection, [e.item_id for e in after])
-    booking.kind = "meeting"
-    booking.status = BookingStatus.confirmed.value
-    booking.meeting_id, booking.item_id = meeting.meeting_id, new.item_id
-    booking.start, booking.end = meeting.start, end
-    booking.late = on.late
     booking.mode = need.mode.value
-    booking.missing_specialties = []
-    booking.partial = False
-    booking.reason = "late: listed after the deadline" if on.late else None
-    booking.updated_at = now
+    placement_state.on_meeting(
+        booking,
+        meeting_id=meeting.meeting_id,
+        item_id=new.item_id,
+        start=meeting.start,
+        end=end,
+        late=on.late,
+        now=now,
+    )
     return None, shifted(before, after, meeting.start, skip=new.item_id)
 
 

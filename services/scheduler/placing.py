@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import service
+from services.scheduler import placement_state, service
 from services.scheduler.adapters import agenda_writes, meeting_reads
 from services.scheduler.adapters.tables import BookingRecord, CaseState
 from services.scheduler.domain.placement import Huddle, Mode, Need, OnMeeting, Placement, Waitlisted, decide
@@ -115,7 +115,7 @@ async def place_case(
     for _ in range(MAX_LISTING_ATTEMPTS):
         meetings, decision = await _decide(connection, need, now)
         if isinstance(decision, Huddle):
-            booking.kind, booking.meeting_id, booking.item_id, booking.late = "huddle", None, None, False
+            placement_state.to_huddle_search(booking)
             if in_database:
                 await service.release_participants(session, booking)
             await service.place(
@@ -136,13 +136,7 @@ async def place_case(
             session.add(booking)
             in_database = True
         if isinstance(decision, Waitlisted):
-            booking.kind, booking.meeting_id, booking.item_id, booking.late = "meeting", None, None, False
-            booking.status = BookingStatus.waitlisted.value
-            booking.start = booking.end = None
-            booking.partial = False
-            booking.missing_specialties = list(decision.specialties)
-            booking.reason = decision.text()
-            booking.updated_at = now
+            placement_state.waitlisted(booking, decision, now)
             await session.flush()
             return
         assert isinstance(decision, OnMeeting)
@@ -163,14 +157,15 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
     need = need_of(recommendation, mode_of(envelope.payload))
     verdicts = {t.code.value: t.status.value for t in recommendation.therapies}
     now = service.now_utc()
+    listed = (
+        booking is not None and booking.kind == "meeting" and booking.status == BookingStatus.confirmed.value
+    )
+    if booking is not None and listed and booking.case_version == envelope.case_version:
+        return  # a replay of the recommendation it was listed for (one recommendation per version)
     if booking is not None:
         booking.verdicts = verdicts
-    if booking is not None and booking.kind == "meeting" and booking.status == BookingStatus.confirmed.value:
-        if booking.case_version == envelope.case_version:
-            return  # a replay of the recommendation it was listed for (one recommendation per version)
-        booking.case_version = envelope.case_version
-        booking.urgency, booking.deadline = need.urgency, need.deadline
-        booking.required_specialties = sorted(need.required_specialties)
+    if booking is not None and listed:
+        placement_state.renew(booking, envelope.case_version, need)
         if need.urgency != Urgency.emergency.value:
             kept, moved = await keep_if_fits(session, booking, need, now)
             if kept:
@@ -180,7 +175,7 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
                 return
         moved = await take_off(session, booking, status="withdrawn", reason="recommendation_changed", now=now)
         await announce_shifted(session, policy, moved)
-        booking.status = BookingStatus.waitlisted.value  # no active placement until placed below
+        placement_state.released(booking)
         await session.flush()
     if need.urgency == Urgency.emergency.value or (
         booking is not None
@@ -189,7 +184,7 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
         and await service.still_fits(session, booking, set(need.required_specialties), need.deadline)
     ):
         if booking is not None:
-            booking.kind, booking.meeting_id, booking.item_id, booking.late = "huddle", None, None, False
+            placement_state.to_huddle_search(booking)
         await service.book_huddle(session, envelope, booking, policy, calendar_version)
         return
     was_confirmed = booking is not None and booking.status == BookingStatus.confirmed.value
@@ -207,10 +202,7 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
             verdicts=verdicts,
         )
     else:
-        booking.case_version = envelope.case_version
-        booking.urgency, booking.deadline = need.urgency, need.deadline
-        booking.required_specialties = sorted(need.required_specialties)
-        booking.mode = need.mode.value
+        placement_state.renew(booking, envelope.case_version, need)
     await place_case(
         session, booking, need, policy, now, in_database=in_database, calendar_version=calendar_version
     )
@@ -232,10 +224,10 @@ async def place_again(
 ) -> None:
     """A deferred case (its item already taken off): placed again from step 2 and announced as rescheduled
     or waitlisted with the deferral's reason."""
-    booking.status = BookingStatus.waitlisted.value
+    placement_state.released(booking)
     await session.flush()
     await place_case(session, booking, need_of_booking(booking), policy, now, in_database=True)
-    booking.reason = f"{reason}; {booking.reason}" if booking.reason else reason
+    placement_state.with_reason(booking, reason)
     await session.flush()
     event = (
         EventType.booking_rescheduled
