@@ -216,3 +216,24 @@ async def test_a_withdrawn_window_or_a_removed_member_defers_what_loses_its_quor
     async with sessions() as session:
         assert await listed_items(session, first) == [] and await listed_items(session, second) == []
         assert (await open_booking(session, surgical)).status == "waitlisted"
+
+
+async def test_a_later_case_version_updates_the_listed_items_readiness(sessions: SessionFactory) -> None:
+    _, [meeting] = await clinic(sessions, [72])
+    case_id = await routine_case(sessions, ready=True)
+
+    async def case_event(version: int, payload: dict[str, object]) -> None:
+        async with sessions() as session, session.begin():
+            await placing.on_case_changed(
+                session,
+                EventEnvelope(
+                    event_type=EventType.case_updated, case_id=case_id, case_version=version, payload=payload
+                ),
+            )
+
+    spine = [{"id": "a", "site": "spine", "spine_level": "T4"}]
+    await case_event(2, {"lesions": spine, "diagnostics": {"histology_confirmed": False}})
+    await case_event(1, {"lesions": [], "diagnostics": {"histology_confirmed": True}})  # late: ignored
+    async with sessions() as session:
+        [item] = await listed_items(session, meeting)
+    assert item.readiness == {"imaging": True, "histology": False, "spine_mri": None}
