@@ -365,3 +365,14 @@ async def recheck_quorum(
             audit(session, actor, "quorum_lost", "meeting", meeting_id, deferred=[str(c) for c in deferred])
         cases += deferred
     return cases
+
+
+_FREE = text(
+    """SELECT coalesce(sum(capacity_minutes - used_minutes), 0) FROM scheduler.meetings
+       WHERE status IN ('scheduled', 'locked') AND start > :now"""
+)
+
+
+async def free_minutes(session: AsyncSession, now: datetime) -> int:
+    """The free minutes of every open meeting to come: when it grows, capacity was freed."""
+    return int((await session.execute(_FREE, {"now": now})).scalar_one())

@@ -32,6 +32,7 @@ class MeetingClock:
         self._on_commit = on_commit
         self._on_new_meetings = on_new_meetings
         self._interval = interval_seconds
+        self._free_minutes: int | None = None
 
     async def tick(self, now: datetime | None = None) -> list[UUID]:
         """One round: new meetings within the horizon, then every lock that is due. Returns the meetings
@@ -39,8 +40,12 @@ class MeetingClock:
         now = now or service.now_utc()
         async with self._sessions() as session, session.begin():
             created = await meetings.materialise_all(session, now)
-        if created:
-            self._on_new_meetings()  # new meetings re-try the worklist (meetings.md §2, step 5)
+            free = await meetings.free_minutes(session, now)
+        # New meetings, and capacity freed (an item withdrawn, deferred or shortened), re-try the worklist
+        # (meetings.md §2, step 5).
+        if created or (self._free_minutes is not None and free > self._free_minutes):
+            self._on_new_meetings()
+        self._free_minutes = free
         locked: list[UUID] = []
         while True:
             async with self._sessions() as session, session.begin():

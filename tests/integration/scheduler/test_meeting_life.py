@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.scheduler import coordination, meetings, placing, teams
+from services.scheduler import coordination, meetings, placing, service, teams
 from services.scheduler.adapters.tables import (
     AgendaItemRecord,
     AuditRecord,
@@ -18,6 +18,7 @@ from services.scheduler.adapters.tables import (
     TeamRecord,
 )
 from services.scheduler.coordination import ConflictError
+from services.scheduler.timer import MeetingClock
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import SessionFactory
@@ -32,6 +33,7 @@ from tests.integration.scheduler.support import (
     open_booking,
     recommendation,
     staff,
+    withdrawal,
 )
 
 pytestmark = pytest.mark.integration
@@ -116,15 +118,22 @@ async def test_finish_defers_the_cases_not_reached(sessions: SessionFactory) -> 
 
 
 async def test_a_cancelled_meetings_cases_are_placed_again_or_waitlisted(sessions: SessionFactory) -> None:
-    _, [only] = await clinic(sessions, [72])
+    _, (first, second) = await clinic(sessions, [72, 100])
     case_id = await routine_case(sessions, ready=True)
     async with sessions() as session, session.begin():
-        await meetings.cancel_meeting(session, only, POLICY, "coordinator")
+        await meetings.cancel_meeting(session, first, POLICY, "coordinator")
     async with sessions() as session:
         booking = await open_booking(session, case_id)
         [*_, (event, payload)] = await booking_events(session, case_id)
-        used = (await session.get(MeetingRecord, only)).used_minutes  # type: ignore[union-attr]
-    assert booking.status == "waitlisted" and used == 0
+        used = (await session.get(MeetingRecord, first)).used_minutes  # type: ignore[union-attr]
+    assert (booking.meeting_id, used) == (second, 0)
+    assert event == "booking.rescheduled" and payload["reason"].startswith("meeting_cancelled")
+    async with sessions() as session, session.begin():
+        await meetings.cancel_meeting(session, second, POLICY, "coordinator")
+    async with sessions() as session:
+        booking = await open_booking(session, case_id)
+        [*_, (event, payload)] = await booking_events(session, case_id)
+    assert booking.status == "waitlisted"  # no meeting left
     assert event == "booking.waitlisted" and payload["reason"].startswith("meeting_cancelled")
 
 
@@ -237,3 +246,20 @@ async def test_a_later_case_version_updates_the_listed_items_readiness(sessions:
     async with sessions() as session:
         [item] = await listed_items(session, meeting)
     assert item.readiness == {"imaging": True, "histology": False, "spine_mri": None}
+
+
+async def test_the_clock_locks_at_the_cutoff_and_retries_the_worklist_when_capacity_is_freed(
+    sessions: SessionFactory,
+) -> None:
+    _, (soon, later) = await clinic(sessions, [47, 100])  # the first one's cut-off (48 h) has passed
+    retries: list[str] = []
+    clock = MeetingClock(sessions, POLICY, lambda: None, lambda: retries.append("retry"), 30)
+    assert await clock.tick() == [soon]
+    assert [await status(sessions, m) for m in (soon, later)] == ["locked", "scheduled"]
+    assert await clock.tick() == [] and retries == []
+    case_id = await routine_case(sessions, ready=True)
+    await clock.tick()
+    async with sessions() as session, session.begin():
+        await service.cancel_for_withdrawal(session, withdrawal(case_id), POLICY)
+    await clock.tick()
+    assert retries == ["retry"]
