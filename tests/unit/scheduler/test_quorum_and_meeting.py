@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.scheduler.domain.meeting import (
     DeferReason,
@@ -99,3 +101,50 @@ def test_an_absence_defers_the_items_that_lost_their_quorum() -> None:
     people = attendance(members, {1: ALL_DAY, 2: ALL_DAY}, absent=[2], start=START, end=END)
     deferred = after_absence("scheduled", items, people, frozenset({"surgery"}))
     assert [(d.item_id, d.reason) for d in deferred] == [(items[1].item_id, DeferReason.quorum_lost)]
+
+
+listed_items = st.lists(
+    st.builds(
+        ListedItem,
+        st.uuids(),
+        st.booleans(),
+        st.frozensets(st.sampled_from(["surgery", "radiology", "palliative_care"]), max_size=2),
+    ),
+    max_size=12,
+    unique_by=lambda i: i.item_id,
+)
+statuses = st.sampled_from(["scheduled", "locked", "finished", "cancelled"])
+
+
+@given(statuses, listed_items)
+def test_transitions_defer_exactly_what_the_spec_says_or_refuse(status: str, items: list[ListedItem]) -> None:
+    for action, allowed, deferred, reason in (
+        (lock, {"scheduled"}, [i for i in items if not i.ready], DeferReason.not_ready),
+        (finish, {"scheduled", "locked"}, items, DeferReason.not_reached),
+        (cancel, {"scheduled", "locked"}, items, DeferReason.meeting_cancelled),
+    ):
+        if status not in allowed:
+            with pytest.raises(MeetingStateError):
+                action(status, items)
+            continue
+        new_status, deferrals = action(status, items)
+        assert new_status != status
+        assert [d.item_id for d in deferrals] == [i.item_id for i in deferred]
+        assert {d.reason for d in deferrals} <= {reason}
+
+
+@given(listed_items, st.sets(st.integers(1, 4)))
+def test_an_absence_defers_exactly_the_items_whose_quorum_is_gone(
+    items: list[ListedItem], absent: set[int]
+) -> None:
+    members = [
+        Member(1, "surgery", Role.core),
+        Member(2, "surgery", Role.cover),
+        Member(3, "radiology", Role.core),
+        Member(4, "palliative_care", Role.cover),
+    ]
+    people = attendance(members, dict.fromkeys(range(1, 5), ALL_DAY), absent, START, END)
+    deferred = {d.item_id for d in after_absence("scheduled", items, people, frozenset({"radiology"}))}
+    present = {m.specialty for m in members if m.clinician_id not in absent}
+    for item in items:
+        assert (item.item_id in deferred) == (not (item.required_specialties | {"radiology"}) <= present)
