@@ -78,6 +78,7 @@ async def listed_items(session: AsyncSession, meeting_id: UUID) -> list[AgendaIt
                 )
                 .order_by(col(AgendaItemRecord.position))
                 .with_for_update()
+                .execution_options(populate_existing=True)
             )
         ).all()
     )

@@ -77,7 +77,8 @@ async def meeting_booking_view(session: AsyncSession, booking: BookingRecord) ->
         return Booking(**{**base, "meeting_id": booking.meeting_id, "item_id": booking.item_id})
     connection = await driver_connection(session)
     facts = await meeting_reads.meeting_facts(connection, booking.meeting_id)
-    item = await session.get(AgendaItemRecord, booking.item_id)
+    # positions are renumbered by statements sent to the driver: read the row as it is now
+    item = await session.get(AgendaItemRecord, booking.item_id, populate_existing=True)
     if facts is None or item is None:
         return Booking(**base)
     starts = await agenda_starts(connection, facts.candidate.meeting_id, facts.candidate.start)
@@ -224,6 +225,7 @@ async def agenda(
             .order_by(
                 col(AgendaItemRecord.status).in_(["deferred", "withdrawn"]), col(AgendaItemRecord.position)
             )
+            .execution_options(populate_existing=True)  # positions are renumbered by driver statements
         )
     ).all()
     result = []

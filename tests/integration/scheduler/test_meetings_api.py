@@ -208,3 +208,23 @@ async def test_worklist_kinds(sessions: SessionFactory) -> None:
     assert found[views.WorklistKind.deadline_at_risk] == [waiting]
     assert found[views.WorklistKind.late] == [late]
     assert found[views.WorklistKind.not_ready] == [late, soon]  # listed 60 h ahead, readiness unknown
+
+
+async def test_an_answer_shows_positions_as_renumbered_in_the_same_transaction(
+    api: httpx.AsyncClient, sessions: SessionFactory
+) -> None:
+    team_id, _ = await team(api, sessions)
+    meeting = await one_off(api, team_id, 72)
+    cases = [uuid.uuid4() for _ in range(3)]
+    async with sessions() as session, session.begin():
+        for n, case_id in enumerate(cases):
+            await placing.on_recommendation(
+                session, recommendation(case_id, urgency=Urgency.routine, hours=336 + n), POLICY
+            )
+    path = f"/v1/meetings/{meeting['meeting_id']}"
+    first, second, third = (await api.get(f"{path}/agenda")).json()
+    moved = await api.patch(f"{path}/items/{first['item_id']}", json={"position": 3})
+    assert moved.status_code == 200 and moved.json()["position"] == 3
+    assert moved.json()["estimated_start"] > second["estimated_start"]
+    positions = [(i["item_id"], i["position"]) for i in (await api.get(f"{path}/agenda")).json()]
+    assert positions == [(second["item_id"], 1), (third["item_id"], 2), (first["item_id"], 3)]
