@@ -14,12 +14,14 @@ from uuid import UUID
 import orjson
 
 from services.scheduler.domain.placement import CandidateMeeting
-from services.scheduler.domain.quorum import Member, Role, attendance
+from services.scheduler.domain.quorum import Attendee, Member, Role, attendance
 
+# With the calendar version (calendar_cache.py: clinicians, windows, members and absences bump it): the
+# attendance computed from what is read after it is kept per meeting for that version.
 _MEETINGS = """
 SELECT m.meeting_id, m.team_id, m.series_id, m.start, m."end", m.status, m.capacity_minutes, m.used_minutes,
        t.code, t.quorum_specialties, t.minutes_full, t.minutes_standard_of_care, t.listing_cutoff_hours,
-       t.horizon_weeks
+       t.horizon_weeks, (SELECT n FROM scheduler.calendar_version WHERE id = 1) AS calendar_version
 FROM scheduler.meetings m JOIN scheduler.teams t USING (team_id)
 """
 _OPEN_AFTER = (
@@ -54,9 +56,35 @@ def _loads(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-async def _facts(connection: Any, rows: Sequence[Any]) -> list[MeetingFacts]:
-    if not rows:
-        return []
+class AttendanceCache:
+    """Each meeting's attendance for one calendar version: what every placement would otherwise compute
+    again from every member's windows. A new version empties it."""
+
+    MAX_MEETINGS = 20_000
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._by_meeting: dict[tuple[UUID, datetime, datetime], tuple[Attendee, ...]] = {}
+
+    def get(self, version: int, key: tuple[UUID, datetime, datetime]) -> tuple[Attendee, ...] | None:
+        return self._by_meeting.get(key) if version == self._version else None
+
+    def put(self, version: int, found: dict[tuple[UUID, datetime, datetime], tuple[Attendee, ...]]) -> None:
+        if version != self._version or len(self._by_meeting) > self.MAX_MEETINGS:
+            self._version, self._by_meeting = version, {}
+        self._by_meeting.update(found)
+
+
+ATTENDANCE = AttendanceCache()
+
+
+def _key(row: Any) -> tuple[UUID, datetime, datetime]:
+    return row["meeting_id"], row["start"], row["end"]
+
+
+async def _attendance(
+    connection: Any, rows: Sequence[Any]
+) -> dict[tuple[UUID, datetime, datetime], tuple[Attendee, ...]]:
     team_ids = sorted({row["team_id"] for row in rows})
     members: dict[int, list[Member]] = defaultdict(list)
     for row in await connection.fetch(_MEMBERS, team_ids):
@@ -72,7 +100,7 @@ async def _facts(connection: Any, rows: Sequence[Any]) -> list[MeetingFacts]:
     absent: dict[UUID, set[int]] = defaultdict(set)
     for row in await connection.fetch(_ABSENCES, [row["meeting_id"] for row in rows]):
         absent[row["meeting_id"]].add(row["clinician_id"])
-    result = []
+    found = {}
     for row in rows:
         start, end = row["start"], row["end"]
         relevant = {
@@ -80,21 +108,39 @@ async def _facts(connection: Any, rows: Sequence[Any]) -> list[MeetingFacts]:
             for m in members.get(row["team_id"], ())
         }
         people = attendance(members.get(row["team_id"], ()), relevant, absent[row["meeting_id"]], start, end)
+        found[_key(row)] = tuple(people)
+    return found
+
+
+async def _facts(connection: Any, rows: Sequence[Any]) -> list[MeetingFacts]:
+    if not rows:
+        return []
+    version = rows[0]["calendar_version"]
+    known = {_key(row): ATTENDANCE.get(version, _key(row)) for row in rows}
+    missing = [row for row in rows if known[_key(row)] is None]
+    if missing:
+        computed = await _attendance(connection, missing)
+        ATTENDANCE.put(version, computed)
+        known.update(computed)
+    result = []
+    for row in rows:
+        attendees = known[_key(row)]
+        assert attendees is not None
         candidate = CandidateMeeting(
             meeting_id=row["meeting_id"],
             team_id=row["team_id"],
-            start=start,
+            start=row["start"],
             status=row["status"],
             capacity_minutes=row["capacity_minutes"],
             used_minutes=row["used_minutes"],
-            attendees=tuple(people),
+            attendees=attendees,
             quorum_specialties=frozenset(_loads(row["quorum_specialties"])),
             minutes_full=row["minutes_full"],
             minutes_standard_of_care=row["minutes_standard_of_care"],
             listing_cutoff=timedelta(hours=row["listing_cutoff_hours"]),
             horizon_end=None,
         )
-        result.append(MeetingFacts(candidate, row["code"], row["series_id"], end))
+        result.append(MeetingFacts(candidate, row["code"], row["series_id"], row["end"]))
     return result
 
 

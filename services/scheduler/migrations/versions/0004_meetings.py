@@ -175,12 +175,18 @@ CREATE TRIGGER bookings_placement AFTER INSERT OR DELETE OR UPDATE OF status, ki
 INSERT INTO scheduler.active_placements (case_id, booking_id)
 SELECT case_id, booking_id FROM scheduler.bookings WHERE status = 'confirmed';
 
--- Availability and membership change who is expected at meetings: the calendar version moves with them.
+-- Availability, membership and absences change who is expected at meetings: the calendar version moves
+-- with them (meeting_reads.py keeps each meeting's attendance for a version).
 CREATE TRIGGER team_members_bump_calendar_version AFTER INSERT OR UPDATE OR DELETE ON scheduler.team_members
+    FOR EACH STATEMENT EXECUTE FUNCTION scheduler.bump_calendar_version();
+
+CREATE TRIGGER meeting_absences_bump_calendar_version
+    AFTER INSERT OR UPDATE OR DELETE ON scheduler.meeting_absences
     FOR EACH STATEMENT EXECUTE FUNCTION scheduler.bump_calendar_version();
 """
 
 DOWNGRADE = """
+DROP TRIGGER meeting_absences_bump_calendar_version ON scheduler.meeting_absences;
 DROP TRIGGER team_members_bump_calendar_version ON scheduler.team_members;
 DROP TRIGGER bookings_placement ON scheduler.bookings;
 DROP FUNCTION scheduler.huddle_changed();
