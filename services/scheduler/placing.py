@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import placement_state, service
@@ -250,17 +249,6 @@ async def retry_waitlisted(session: AsyncSession, booking_id: UUID, policy: Book
         await service.announce(session, policy, EventType.booking_confirmed, booking)
         return True
     return False
-
-
-async def open_placement(session: AsyncSession, case_id: UUID) -> BookingRecord | None:
-    return (
-        await session.exec(
-            select(BookingRecord).where(
-                col(BookingRecord.case_id) == case_id,
-                col(BookingRecord.status).in_(service.OPEN_STATUSES),
-            )
-        )
-    ).one_or_none()
 
 
 async def on_case_changed(session: AsyncSession, envelope: EventEnvelope) -> None:

@@ -3,8 +3,6 @@ series makes or cancels its meetings (meetings.py) in the same transaction; ever
 
 from __future__ import annotations
 
-from datetime import time
-
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -182,7 +180,3 @@ async def delete_series(session: AsyncSession, actor: str, series_id: int, polic
     _, cancelled = await meetings.resync_series(session, series, team, policy, actor)
     audit(session, actor, "delete", "series", series_id, cancelled=cancelled)
     return cancelled
-
-
-def local_time_text(value: time) -> str:
-    return value.strftime("%H:%M")

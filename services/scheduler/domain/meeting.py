@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
@@ -61,10 +60,6 @@ OPEN = (MeetingStatus.scheduled, MeetingStatus.locked)
 def _require(status: str, allowed: Iterable[MeetingStatus], action: str) -> None:
     if status not in {s.value for s in allowed}:
         raise MeetingStateError(status, action)
-
-
-def lock_time(start: datetime, listing_cutoff_hours: int) -> datetime:
-    return start - timedelta(hours=listing_cutoff_hours)
 
 
 def lock(status: str, items: Sequence[ListedItem]) -> tuple[MeetingStatus, list[Deferral]]:

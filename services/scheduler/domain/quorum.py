@@ -101,7 +101,3 @@ def lacking(attendees: Iterable[Attendee], needed: Iterable[str]) -> list[str]:
     """The specialties of `needed` with no expected attendee who counts, sorted."""
     covered = {a.specialty for a in panel(attendees)}
     return sorted(set(needed) - covered)
-
-
-def has_quorum(attendees: Iterable[Attendee], needed: Iterable[str]) -> bool:
-    return not lacking(attendees, needed)
