@@ -111,12 +111,16 @@ async def place_case(
         need, excluded_meetings=await meeting_reads.not_ready_meetings(connection, booking.case_id)
     )
     readiness = await readiness_of(session, booking.case_id)
+    if in_database and booking.kind == "huddle" and booking.status == BookingStatus.confirmed.value:
+        # its huddle no longer fits: released first (only then, since releasing bumps the calendar version,
+        # a row every calendar change locks)
+        await service.release_participants(session, booking)
+        placement_state.released(booking)
+        await session.flush()
     for _ in range(MAX_LISTING_ATTEMPTS):
         meetings, decision = await _decide(connection, need, now)
         if isinstance(decision, Huddle):
             placement_state.to_huddle_search(booking)
-            if in_database:
-                await service.release_participants(session, booking)
             await service.place(
                 session,
                 booking,

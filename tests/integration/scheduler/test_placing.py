@@ -25,6 +25,7 @@ from tests.integration.scheduler.support import (
     listed_items,
     next_hour,
     open_booking,
+    participants,
     recommendation,
     staff,
     with_discussion,
@@ -244,3 +245,25 @@ async def test_a_late_listing_far_beyond_the_deadline_is_found(sessions: Session
     async with sessions() as session:
         booking = await open_booking(session, case_id)
     assert (booking.meeting_id, booking.late) == (far, True)
+
+
+async def test_a_huddle_that_no_longer_fits_gives_way_to_a_meeting(sessions: SessionFactory) -> None:
+    [meeting] = await clinic(sessions, [100])
+    case_id = uuid.uuid4()
+    await place(sessions, recommendation(case_id, urgency=Urgency.urgent, specialties=[Specialty.surgery]))
+    async with sessions() as session:
+        assert (await open_booking(session, case_id)).kind == "huddle"
+    # version 2: routine and one more specialty: the huddle does not fit, the meeting does
+    await place(
+        sessions,
+        recommendation(
+            case_id, version=2, urgency=Urgency.routine, specialties=[Specialty.surgery, Specialty.radiology]
+        ),
+    )
+    async with sessions() as session:
+        booking = await open_booking(session, case_id)
+        [*_, (event, payload)] = await booking_events(session, case_id)
+        assert (booking.kind, booking.meeting_id) == ("meeting", meeting)
+        assert await participants(session, booking.booking_id) == []
+        placements = await session.scalar(select(func.count()).select_from(ActivePlacementRecord))
+    assert event == "booking.rescheduled" and payload["kind"] == "meeting" and placements == 1
