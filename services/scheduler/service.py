@@ -474,7 +474,8 @@ async def cancel(
     session: AsyncSession, booking: BookingRecord, policy: BookingPolicy, *, reason: str, now: datetime
 ) -> None:
     await take_off(session, booking, status="withdrawn", reason=reason, now=now)
-    await release_participants(session, booking)
+    if booking.kind == "huddle":  # a meeting placement has no participants of its own to release
+        await release_participants(session, booking)
     booking.status = BookingStatus.cancelled.value
     booking.reason = reason
     booking.updated_at = now
