@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -173,3 +174,52 @@ async def read_bookings(bootstrap: str, prefix: str, *, limit_s: float = 30.0) -
     finally:
         await consumer.stop()
     return found
+
+
+async def produce_recommendation_backlog(bootstrap: str, topic: str, count: int) -> float:
+    """`recommendation.issued` envelopes for new case ids, as eligibility's relay writes them: a third
+    urgent, the rest routine, a third of them standard-of-care discussions, three to five specialties.
+    Returns the seconds it took."""
+    specialties = ["medical_oncology", "palliative_care", "radiation_oncology", "radiology", "surgery"]
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20, max_batch_size=262144
+    )
+    await producer.start()
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    now = datetime.now(UTC)
+    try:
+        futures = []
+        for n in range(count):
+            case_id = uuid.uuid4()
+            urgent = n % 3 == 0
+            envelope = EventEnvelope(
+                event_type=EventType.recommendation_issued,
+                case_id=case_id,
+                case_version=1,
+                payload={
+                    "case_id": str(case_id),
+                    "case_version": 1,
+                    "ruleset_version": "bench",
+                    "evaluated_at": now.isoformat(),
+                    "urgency": "urgent" if urgent else "routine",
+                    "book_within_hours": 72 if urgent else 336,
+                    "required_specialties": sorted(specialties[: 3 + n % 3]),
+                    "therapies": [],
+                    "scores": {},
+                    "alerts": [],
+                    "discussion": "standard_of_care" if n % 3 == 2 else "full",
+                },
+            )
+            futures.append(
+                await producer.send(
+                    topic,
+                    value=envelope.model_dump_json().encode(),
+                    key=str(case_id).encode(),
+                    headers=[("event_type", EventType.recommendation_issued.value.encode())],
+                )
+            )
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return loop.time() - began

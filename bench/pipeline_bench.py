@@ -14,7 +14,10 @@ Phases, each with a topic prefix of its own:
            the highest one at which consumer lag stays bounded;
   drain    a backlog of case.submitted events put on the topic while eligibility and scheduler are
            stopped; eligibility drains it alone, then the scheduler books what it produced;
-  scale    the drain at 1, 2, 4 instances per consumer group and with 50 vs 500 clinicians.
+  scale    the drain at 1, 2, 4 instances per consumer group and with 50 vs 500 clinicians;
+  placements  urgent and routine recommendations already on the topic, placed by one scheduler into a year
+           of weekly meetings of 3 teams (meetings.md §2) as `drain_placements_per_s`; the huddle drain
+           above stays `drain_scheduler_bps`.
 Writes bench/results/<timestamp>.json and .md and bench/results/latest.json; prints the table.
 """
 
@@ -42,6 +45,7 @@ from bench.kafka_tools import (
     create_prefix_topics,
     delete_topics_with_prefix,
     produce_case_backlog,
+    produce_recommendation_backlog,
     read_bookings,
 )
 from bench.load import Attack, LoadGenerator, case_payloads
@@ -51,6 +55,7 @@ from bench.processes import (
     noop_otlp_sink,
     service_env,
     staff_clinicians,
+    staff_meeting_teams,
     start_many,
     stop_all,
 )
@@ -77,6 +82,7 @@ class Plan:
     drain_events: int
     clinicians: int
     scale: tuple[tuple[int, int, int], ...]  # (instances, clinicians, events)
+    placement_events: int = 600
 
 
 QUICK = Plan(
@@ -106,6 +112,7 @@ FULL = Plan(
     drain_events=20_000,
     clinicians=1_050,  # 150 per specialty: room for 20,000 urgent (72 h) bookings of six specialties
     scale=tuple((n, c, 3_000) for c in (50, 500) for n in (1, 2, 4)),
+    placement_events=5_000,
 )
 
 
@@ -513,6 +520,46 @@ class Bench:
         self.results["drain_eligibility_eps"] = main["eligibility"]["per_s"]
         self.results["drain_scheduler_bps"] = main["scheduler"]["per_s"]
 
+    def measure_placements(self) -> None:
+        """Recommendations already on the topic, placed into a year of weekly meetings for 3 teams by one
+        scheduler (meetings, late listings, urgent huddles, waitlist: whatever meetings.md §2 decides)."""
+        events = self.plan.placement_events
+        url = self.stack.enter_context(run_database(self.admin_url, f"bench_{self.run_id}_placements"))
+        prefix = self.prefix("placements")
+        recommendation_topic = prefix + Topic.therapy_recommendations.value
+        pipeline = Pipeline(env=service_env(url, self.kafka, prefix), log_dir=self.work)
+        try:
+            asyncio.run(create_prefix_topics(self.kafka, prefix))
+            pipeline.start("scheduler")
+            meetings = asyncio.run(staff_meeting_teams(pipeline.url("scheduler")))
+        finally:
+            stop_all(pipeline, self.memory)
+        produce_s = asyncio.run(produce_recommendation_backlog(self.kafka, recommendation_topic, events))
+        log(f"placements: {meetings} meetings; {events} recommendations on the topic in {produce_s:.1f} s")
+        pipeline = Pipeline(env=service_env(url, self.kafka, prefix), log_dir=self.work)
+        try:
+            pipeline.start("scheduler")
+
+            async def placed() -> dict[str, Any]:
+                async with Offsets(self.kafka) as offsets:
+                    # committed recommendations, not booking events: a listing can re-announce others
+                    async def consumed() -> int:
+                        return await offsets.committed_total(prefix + "scheduler", recommendation_topic)
+
+                    return await self.wait_progress(offsets, consumed, events, limit_s=900)
+
+            result = asyncio.run(placed())
+            self.memory.sample(pipeline)
+            bookings = asyncio.run(read_bookings(self.kafka, prefix))
+        finally:
+            stop_all(pipeline, self.memory)
+        statuses: dict[str, int] = {}
+        for booking in bookings:
+            statuses[booking.status] = statuses.get(booking.status, 0) + 1
+        self.results["placements"] = {"events": events, "meetings": meetings, **result, "statuses": statuses}
+        self.results["drain_placements_per_s"] = result["per_s"]
+        log(f"placements: {result['per_s']} placements/s, statuses {statuses}")
+
     def measure_scale(self) -> None:
         runs = []
         for instances, clinicians, events in self.plan.scale:
@@ -550,10 +597,19 @@ def main() -> None:
     parser.add_argument(
         "--mode", choices=("quick", "full"), default=os.environ.get("BENCH", "quick") or "quick"
     )
-    parser.add_argument("--only", default="", help="comma-separated phases (limits,intake,e2e,drain,scale)")
+    parser.add_argument(
+        "--only", default="", help="comma-separated phases (limits,intake,e2e,drain,placements,scale)"
+    )
     args = parser.parse_args()
     plan = FULL if args.mode == "full" else QUICK
-    phases = set(filter(None, args.only.split(","))) or {"limits", "intake", "e2e", "drain", "scale"}
+    phases = set(filter(None, args.only.split(","))) or {
+        "limits",
+        "intake",
+        "e2e",
+        "drain",
+        "placements",
+        "scale",
+    }
     admin_url = os.environ.get(
         "DATABASE_URL", "postgresql+asyncpg://bonemets:bonemets@127.0.0.1:5432/bonemets"
     )
@@ -579,6 +635,8 @@ def main() -> None:
                 bench.measure_intake()
             if "drain" in phases:
                 bench.measure_drain()
+            if "placements" in phases:
+                bench.measure_placements()
             if "scale" in phases:
                 bench.measure_scale()
             if "e2e" in phases:

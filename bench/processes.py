@@ -192,3 +192,64 @@ async def staff_clinicians(scheduler_url: str, count: int, *, days: int = 4) -> 
 
         await asyncio.gather(*(one(n) for n in range(count)))
     return made
+
+
+async def staff_meeting_teams(scheduler_url: str, *, teams: int = 3, weeks: int = 52) -> int:
+    """`teams` MDT teams through the scheduler's API, each with one core member per specialty available
+    07:00-19:00 every day for `weeks` weeks, and two weekly series (90 and 60 minutes) over that horizon:
+    a year of weekly meetings by default. Returns the meetings made."""
+    headers = {"Authorization": f"Bearer {TEST_TOKENS['coordinator']}"}
+    today = datetime.now(UTC).date()
+    until = today + timedelta(weeks=weeks)
+    async with httpx.AsyncClient(base_url=scheduler_url, headers=headers, timeout=120) as client:
+        for t in range(teams):
+            response = await client.post(
+                "/v1/teams",
+                json={
+                    "code": f"bench-{t}",
+                    "name": f"Bench MDT {t}",
+                    "timezone": "Europe/London",
+                    "quorum_specialties": ["radiation_oncology", "radiology", "surgery"],
+                    "horizon_weeks": weeks,
+                },
+            )
+            response.raise_for_status()
+            team_id = response.json()["team_id"]
+            for specialty in Specialty:
+                response = await client.post(
+                    "/v1/clinicians",
+                    json={"name": f"Dr Bench {t} {specialty.value}", "specialty": specialty.value},
+                )
+                response.raise_for_status()
+                clinician_id = response.json()["id"]
+                for weekday in range(7):
+                    (
+                        await client.post(
+                            f"/v1/clinicians/{clinician_id}/availability/weekly",
+                            json={
+                                "weekday": weekday,
+                                "start_local": "07:00:00",
+                                "end_local": "19:00:00",
+                                "from_date": today.isoformat(),
+                                "to_date": min(until, today + timedelta(days=365)).isoformat(),
+                            },
+                        )
+                    ).raise_for_status()
+                (
+                    await client.put(f"/v1/teams/{team_id}/members/{clinician_id}", json={"role": "core"})
+                ).raise_for_status()
+            for weekday, start, minutes in ((1 + t, "08:00", 90), (4 + t % 3, "12:30", 60)):
+                (
+                    await client.post(
+                        f"/v1/teams/{team_id}/series",
+                        json={
+                            "weekday": weekday,
+                            "start_local": start,
+                            "duration_minutes": minutes,
+                            "starts_on": today.isoformat(),
+                        },
+                    )
+                ).raise_for_status()
+        meetings = await client.get("/v1/meetings", params={"limit": 1000})
+        meetings.raise_for_status()
+        return len(meetings.json())

@@ -139,6 +139,12 @@ def markdown(r: dict[str, Any]) -> str:
             f"| drain, scheduler (bookings/s; {d['booking_statuses']}) | {_fmt(r['drain_scheduler_bps'])}"
             f" | PG {_fmt(pg)} | {_fmt(_ratio(r['drain_scheduler_bps'], pg))} |"
         )
+    if "placements" in r:
+        p = r["placements"]
+        lines.append(
+            f"| drain, placements into {p['meetings']} meetings of 3 teams (placements/s; {p['statuses']})"
+            f" | {_fmt(r['drain_placements_per_s'])} | PG {_fmt(pg)} | {_fmt(_ratio(r['drain_placements_per_s'], pg))} |"
+        )
     for run in r.get("scale", []):
         lines.append(
             f"| scale: {run['instances']} instance(s)/group, {run['clinicians']} clinicians, {run['events']:,} events"

@@ -13,6 +13,7 @@ class PipelineStatus(StrEnum):
     received = "received"
     evaluated = "evaluated"
     booked = "booked"
+    listed = "listed"  # on an MDT meeting's agenda (meetings.md §4: a booking payload of kind `meeting`)
     waitlisted = "waitlisted"
     cancelled = "cancelled"
     discussed = "discussed"
@@ -24,6 +25,15 @@ _BOOKING_STATUS = {
     "waitlisted": PipelineStatus.waitlisted,
     "cancelled": PipelineStatus.cancelled,
 }
+
+
+def booking_status(booking: dict[str, Any]) -> PipelineStatus:
+    """The status a booking payload gives the case: schema version 1 (a huddle booking) and 2 (a placement,
+    whose `kind` is `meeting` or `huddle`; a confirmed meeting placement is `listed`)."""
+    status = _BOOKING_STATUS.get(booking.get("status", ""), PipelineStatus.evaluated)
+    if status == PipelineStatus.booked and booking.get("kind") == "meeting":
+        return PipelineStatus.listed
+    return status
 
 
 class SubmissionReceipt(BaseModel):
@@ -73,7 +83,7 @@ def pipeline_status(case: CaseRecord) -> PipelineStatus:
     if case.outcome is not None and case.outcome.get("case_version") == case.version:
         return PipelineStatus.discussed
     if case.booking is not None and case.booking.get("case_version") == case.version:
-        return _BOOKING_STATUS.get(case.booking.get("status", ""), PipelineStatus.evaluated)
+        return booking_status(case.booking)
     if case.recommendation is not None and case.recommendation.get("case_version") == case.version:
         return PipelineStatus.evaluated
     return PipelineStatus.received

@@ -1,10 +1,10 @@
-"""therapy-recommendations -> bookings; case-events (withdrawn, changed) -> cancellations."""
+"""therapy-recommendations -> placements; case-events: withdrawn -> cancellations, changed -> readiness."""
 
 from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import service
+from services.scheduler import placing, service
 from services.scheduler.adapters.booking_writes import lock_booking_batches
 from services.scheduler.service import BookingPolicy
 from shared.contracts.events import EventEnvelope, EventType, Topic
@@ -17,14 +17,15 @@ TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.case_events.value]
 
 def build_handlers(policy: BookingPolicy) -> dict[str, Handler]:
     async def on_recommendation(session: AsyncSession, envelope: EventEnvelope) -> None:
-        await service.book_recommendation(session, envelope, policy)
+        await placing.on_recommendation(session, envelope, policy)
 
     async def on_withdrawn(session: AsyncSession, envelope: EventEnvelope) -> None:
         await service.cancel_for_withdrawal(session, envelope, policy)
 
     async def on_case_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
-        # The booking follows the recommendation; a changed case only re-opens a withdrawn one.
-        await service.reopen_if_withdrawn(session, envelope)
+        # The placement follows the recommendation; a changed case re-opens a withdrawn one and brings its
+        # readiness for the meeting.
+        await placing.on_case_changed(session, envelope)
 
     return {
         EventType.recommendation_issued.value: on_recommendation,

@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import service
+from services.scheduler import placement_state, service
+from services.scheduler.adapters.booking_writes import lock_booking_batches
 from services.scheduler.adapters.calendars import load_calendars
 from services.scheduler.adapters.tables import (
     AuditRecord,
@@ -35,6 +36,7 @@ from services.scheduler.service import BookingPolicy
 from shared.contracts.booking import BookingStatus
 from shared.contracts.codes import Specialty
 from shared.contracts.events import EventType
+from shared.db.driver import driver_connection
 
 # Ids are int4 in the database: anything outside cannot exist (and must not reach the driver).
 MAX_ID = 2**31 - 1
@@ -119,7 +121,9 @@ async def update_clinician(
     session: AsyncSession, actor: str, clinician_id: int, body: ClinicianUpdate, policy: BookingPolicy
 ) -> ClinicianChange:
     """Renames, re-specialises, (de)activates. Bookings the clinician can no longer attend (inactive, or
-    booked for the old specialty) are moved; (re)activation or a new specialty may serve the worklist."""
+    booked for the old specialty) are moved, and meeting items that lose their quorum without them are
+    deferred; (re)activation or a new specialty may serve the worklist."""
+    await lock_booking_batches(await driver_connection(session))  # as placements do: before the clinician
     clinician = await get_clinician(session, clinician_id, lock=True)
     before = (clinician.specialty, clinician.active)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True, mode="json").items() if v is not None}
@@ -133,6 +137,7 @@ async def update_clinician(
         moved = await _move_bookings_of(
             session, clinician_id, None, policy, reason=f"clinician {clinician_id} {why}"
         )
+        await _recheck_quorum(session, policy, actor, clinician_id=clinician_id)
     grew = clinician.active and (not before[1] or clinician.specialty != before[0])
     return ClinicianChange(clinician, moved, grew)
 
@@ -244,7 +249,9 @@ async def delete_window(
     session: AsyncSession, actor: str, clinician_id: int, window_id: int, policy: BookingPolicy
 ) -> dict[UUID, EventType]:
     """Deletes a window; a booking it carried moves (rescheduled or worklist, with a reason) unless the
-    clinician's other windows still cover it. Returns the bookings moved and how."""
+    clinician's other windows still cover it; meeting items that lose their quorum without the clinician
+    are deferred. Returns the bookings moved and how."""
+    await lock_booking_batches(await driver_connection(session))  # as placements do: before the clinician
     await get_clinician(session, clinician_id, lock=True)
     window = (
         await session.get(AvailabilityWindowRecord, window_id, with_for_update=True)
@@ -266,13 +273,22 @@ async def delete_window(
         start=start.isoformat(),
         end=end.isoformat(),
     )
-    return await _move_bookings_of(
+    moved = await _move_bookings_of(
         session,
         clinician_id,
         Range(start, end),
         policy,
         reason=f"availability window {window_id} of clinician {clinician_id} withdrawn",
     )
+    await _recheck_quorum(session, policy, actor, clinician_id=clinician_id, since=start, until=end)
+    return moved
+
+
+async def _recheck_quorum(session: AsyncSession, policy: BookingPolicy, actor: str, **which: Any) -> None:
+    # meetings.py builds on this module's errors and audit: imported when first needed
+    from services.scheduler.meetings import recheck_quorum
+
+    await recheck_quorum(session, policy, actor, **which)
 
 
 async def _move_bookings_of(
@@ -383,11 +399,16 @@ async def reschedule_booking(
     booking = await get_booking(session, booking_id, lock=True)
     if booking.status == BookingStatus.cancelled.value:
         raise ConflictError("a cancelled booking cannot be rescheduled")
+    if booking.kind == "meeting" and booking.status == BookingStatus.confirmed.value:
+        raise ConflictError(
+            "the case is listed on a meeting: move its agenda item (POST /v1/meetings/{id}/items/{item_id}/move)"
+        )
     if body.start < service.now_utc():
         raise InvalidRequestError("start", "must not be in the past")
     required = [Specialty(s) for s in booking.required_specialties]
     end = body.start + policy.duration
     previous = (booking.start, booking.end, booking.status)
+    placement_state.to_huddle_search(booking)
     await service.release_participants(session, booking)
     calendars = await load_calendars(session, required, since=body.start, until=end)
     if body.clinician_ids is not None:

@@ -1,5 +1,9 @@
 """Composition root of the scheduler service."""
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -7,10 +11,11 @@ from fastapi import FastAPI
 
 from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
-from services.scheduler.api import build_router
+from services.scheduler.api import ApiContext, build_router, meetings_router, teams_router
 from services.scheduler.consumer import TOPICS_CONSUMED, build_batch_handler, build_handlers
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
+from services.scheduler.timer import MeetingClock
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import TokenTable
 from shared.contracts.asyncapi import asyncapi_document
@@ -43,10 +48,25 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         async with runtime.sessions() as session:
             WORKLIST_SIZE.set(await worklist_size(session))
 
+    clock = MeetingClock(
+        runtime.sessions, policy, runtime.relay.wake, retrier.trigger, settings.meeting_clock_seconds
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            task = asyncio.create_task(clock.run())
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
     app = create_app(
         service="scheduler",
-        title="Scheduler: MDT bookings and the coordinators' API",
-        lifespan=runtime.lifespan,
+        title="Scheduler: MDT bookings, meetings and the coordinators' API",
+        lifespan=lifespan,
         readiness=runtime.readiness,
         refresh_metrics=refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
@@ -66,6 +86,15 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
             runtime.relay.wake,
             settings.clinic_timezone,
         )
+    )
+    app.include_router(teams_router)
+    app.include_router(meetings_router)
+    app.state.scheduler_api = ApiContext(
+        sessions=runtime.sessions,
+        tokens=TokenTable.parse(settings.api_tokens.get_secret_value()),
+        policy=policy,
+        retrier=retrier,
+        on_commit=runtime.relay.wake,
     )
     app.state.runtime = runtime
     return app

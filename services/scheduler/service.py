@@ -34,6 +34,8 @@ from services.scheduler.domain import (
     list_slot_starts,
 )
 from services.scheduler.domain.slot_search import DEFAULT_LIST_LIMIT
+from services.scheduler.listing import take_off
+from services.scheduler.views import meeting_booking_view
 from shared.contracts.booking import Booking, BookingStatus, Participant
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
@@ -75,7 +77,10 @@ async def booking_view(
     session: AsyncSession, booking: BookingRecord, participants: list[Participant] | None = None
 ) -> Booking:
     """The booking as the API and events show it. `participants`, when given, are its active participants
-    ordered by specialty, as the caller just wrote them; otherwise they are read from the database."""
+    ordered by specialty, as the caller just wrote them; otherwise they are read from the database. A
+    placement on a meeting is shown by views.py."""
+    if booking.kind == "meeting":
+        return await meeting_booking_view(session, booking)
     if participants is None:
         rows = (
             await session.execute(
@@ -158,7 +163,7 @@ async def _participant_specialties(session: AsyncSession, booking: BookingRecord
     return {specialty for (specialty,) in rows.all()}
 
 
-async def _still_fits(
+async def still_fits(
     session: AsyncSession, booking: BookingRecord, required: set[str], deadline: datetime
 ) -> bool:
     if booking.status != BookingStatus.confirmed.value or booking.end is None or booking.partial:
@@ -355,25 +360,46 @@ async def _locked_case(session: AsyncSession, case_id: UUID) -> CaseState:
     ).one()
 
 
-async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
-    recommendation = Recommendation.model_validate(envelope.payload)
-    now = now_utc()
-    # A case seen for the first time has no booking (one is only ever made here, after the state row).
-    booking: BookingRecord | None = None
+async def case_and_placement(
+    session: AsyncSession, envelope: EventEnvelope
+) -> tuple[bool, BookingRecord | None, int | None]:
+    """Locks the case for this event: whether the event applies (not withdrawn, not older than one seen),
+    the case's open booking (its placement) and the calendar version."""
+    # A case seen for the first time has no booking (one is only ever made after the state row).
     started, calendar_version = await booking_writes.start_case(
         await driver_connection(session), envelope.case_id, envelope.case_version
     )
-    if not started:
-        state = await _locked_case(session, envelope.case_id)
-        if state.withdrawn_at is not None or envelope.case_version < state.latest_version:
-            return
-        state.latest_version = envelope.case_version
-        booking = await _open_booking(session, envelope.case_id)
+    if started:
+        return True, None, calendar_version
+    state = await _locked_case(session, envelope.case_id)
+    if state.withdrawn_at is not None or envelope.case_version < state.latest_version:
+        return False, None, calendar_version
+    state.latest_version = envelope.case_version
+    return True, await _open_booking(session, envelope.case_id), calendar_version
 
+
+async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
+    """Contracts.md §6 alone (a huddle for every case): the emergency path of placing.py."""
+    applies, booking, calendar_version = await case_and_placement(session, envelope)
+    if applies:
+        await book_huddle(session, envelope, booking, policy, calendar_version)
+
+
+async def book_huddle(
+    session: AsyncSession,
+    envelope: EventEnvelope,
+    booking: BookingRecord | None,
+    policy: BookingPolicy,
+    calendar_version: int | None,
+) -> None:
+    """The case's huddle (contracts.md §6): kept when it still fits, else searched; `booking` is its open
+    huddle booking or waitlist entry, or None."""
+    recommendation = Recommendation.model_validate(envelope.payload)
+    now = now_utc()
     deadline = recommendation.evaluated_at + timedelta(hours=recommendation.book_within_hours)
     required = sorted({s.value for s in recommendation.required_specialties})
     was_confirmed = booking is not None and booking.status == BookingStatus.confirmed.value
-    if booking is not None and await _still_fits(session, booking, set(required), deadline):
+    if booking is not None and await still_fits(session, booking, set(required), deadline):
         # Same or fewer specialties: the slot stays; clinicians no longer needed are freed.
         await session.execute(
             delete(BookingParticipantRecord).where(
@@ -447,7 +473,9 @@ async def reopen_if_withdrawn(session: AsyncSession, envelope: EventEnvelope) ->
 async def cancel(
     session: AsyncSession, booking: BookingRecord, policy: BookingPolicy, *, reason: str, now: datetime
 ) -> None:
-    await release_participants(session, booking)
+    await take_off(session, booking, status="withdrawn", reason=reason, now=now)
+    if booking.kind == "huddle":  # a meeting placement has no participants of its own to release
+        await release_participants(session, booking)
     booking.status = BookingStatus.cancelled.value
     booking.reason = reason
     booking.updated_at = now

@@ -11,3 +11,5 @@ class SchedulerSettings(ServiceSettings):
     # meet within 24 h and every minute counts.
     min_lead_minutes: int = 60
     emergency_min_lead_minutes: int = 0
+    # How often the meetings' clock looks for due locks and extends series to their horizon.
+    meeting_clock_seconds: float = 30.0

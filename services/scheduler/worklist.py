@@ -4,7 +4,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from services.scheduler import service
+from services.scheduler import placing, service
 from services.scheduler.service import BookingPolicy
 from shared.db.engine import SessionFactory
 
@@ -35,7 +35,7 @@ class WorklistRetrier:
             for booking_id in entries:
                 try:
                     async with self._sessions() as session, session.begin():
-                        booked += await service.retry_waitlisted(session, booking_id, self._policy)
+                        booked += await placing.retry_waitlisted(session, booking_id, self._policy)
                 except Exception:
                     log.exception("worklist entry could not be retried; it stays on the worklist")
             if booked:

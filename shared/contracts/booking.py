@@ -1,4 +1,7 @@
-"""The booking of contracts.md §6, as the scheduler's API, the mdt-bookings events and intake show it."""
+"""The booking of contracts.md §6, as the scheduler's API, the mdt-bookings events and intake show it.
+
+Schema version 2 (meetings.md §4) makes it a placement: a huddle (version 1's meaning) or an agenda item of
+an MDT meeting. Every version 1 field keeps its meaning; readers accept both (`kind` absent = huddle)."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +19,11 @@ class BookingStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class PlacementKind(StrEnum):
+    meeting = "meeting"
+    huddle = "huddle"
+
+
 class Participant(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -27,7 +35,7 @@ class Participant(BaseModel):
 class Booking(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     booking_id: UUID
     case_id: UUID
     case_version: int
@@ -40,3 +48,14 @@ class Booking(BaseModel):
     missing_specialties: list[Specialty]
     partial: bool = False
     reason: str | None = None
+    # Schema version 2: the placement.
+    kind: PlacementKind = PlacementKind.huddle
+    meeting_id: UUID | None = None
+    item_id: UUID | None = None
+    team_code: str | None = None
+    position: int | None = None
+    mode: Literal["full", "standard_of_care"] | None = None
+    minutes: int | None = None
+    late: bool = False
+    ready: bool | None = None
+    estimated_start: datetime | None = None

@@ -60,7 +60,7 @@ async def test_poison_records_are_dead_lettered_and_the_pipeline_moves_on(
             if httpx.get(
                 f"{pipeline.url('intake')}/v1/cases/{receipt['case_id']}", headers=auth("integration")
             ).json()["status"]
-            in ("booked", "waitlisted")
+            in ("booked", "listed", "waitlisted")
             else None
         ),
         timeout=45,

@@ -87,13 +87,15 @@ def test_the_example_bundle_is_accepted_and_booked(pipeline: Pipeline, intake: h
     case_id = first.json()["case_id"]
 
     view = eventually(
-        lambda: v if (v := intake.get(f"/v1/cases/{case_id}").json())["status"] == "booked" else None,
+        lambda: (
+            v if (v := intake.get(f"/v1/cases/{case_id}").json())["status"] in ("booked", "listed") else None
+        ),
         timeout=60,
     )
     assert view["booking"]["status"] == "confirmed"
-    assert sorted(p["specialty"] for p in view["booking"]["participants"]) == sorted(
-        view["recommendation"]["required_specialties"]
-    )
+    specialties = {p["specialty"] for p in view["booking"]["participants"]}
+    # a huddle has one clinician of each; a meeting's expected attendees include at least one of each
+    assert specialties >= set(view["recommendation"]["required_specialties"])
 
     # The integration engine resends it: same case, nothing new; as application/json too.
     again = post_bundle(intake, EXAMPLE.read_bytes(), "application/json")

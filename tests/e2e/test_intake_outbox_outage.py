@@ -117,7 +117,11 @@ def test_cases_posted_while_kafka_is_down_are_published_in_order_once_and_booked
 
     def booked_at_version_2(case_id: str) -> dict[str, Any] | None:
         current = view(outage, case_id)
-        return current if current["status"] == "booked" and current["booking"]["case_version"] == 2 else None
+        return (
+            current
+            if current["status"] in ("booked", "listed") and current["booking"]["case_version"] == 2
+            else None
+        )
 
     for case_id in case_ids:
         booked = eventually(partial(booked_at_version_2, case_id), timeout=180, interval=1)

@@ -15,6 +15,13 @@ from shared.db.migrations import upgrade_to_head
 from tests.support.infrastructure import Infrastructure
 
 TABLES = (
+    "agenda_items",
+    "active_placements",
+    "meeting_absences",
+    "meetings",
+    "meeting_series",
+    "team_members",
+    "teams",
     "booking_participants",
     "bookings",
     "availability_windows",

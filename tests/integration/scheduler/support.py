@@ -13,10 +13,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.adapters.tables import (
+    AgendaItemRecord,
     AvailabilityWindowRecord,
     BookingParticipantRecord,
     BookingRecord,
     ClinicianRecord,
+    MeetingRecord,
+    TeamMemberRecord,
+    TeamRecord,
     outbox,
 )
 from services.scheduler.domain import align_up
@@ -156,3 +160,72 @@ async def overlapping_active_participations(session: AsyncSession) -> int:
 
 def slot(start: datetime, minutes: int = 30) -> Range[datetime]:
     return Range(start, start + timedelta(minutes=minutes))
+
+
+QUORUM = (Specialty.radiology, Specialty.radiation_oncology, Specialty.surgery)
+
+
+async def add_team(
+    session: AsyncSession,
+    members: dict[Specialty, list[int]],
+    *,
+    code: str = "bone-mets",
+    quorum: Sequence[Specialty] = QUORUM,
+    cutoff_hours: int = 48,
+    cover: Iterable[int] = (),
+) -> int:
+    """A team whose members are the given clinicians (core, or cover when listed in `cover`)."""
+    team = TeamRecord(
+        code=code,
+        name=code,
+        timezone="Europe/London",
+        quorum_specialties=sorted(s.value for s in quorum),
+        listing_cutoff_hours=cutoff_hours,
+    )
+    session.add(team)
+    await session.flush()
+    assert team.team_id is not None
+    covers = set(cover)
+    for ids in members.values():
+        for clinician_id in ids:
+            session.add(
+                TeamMemberRecord(
+                    team_id=team.team_id,
+                    clinician_id=clinician_id,
+                    role="cover" if clinician_id in covers else "core",
+                )
+            )
+    await session.flush()
+    return team.team_id
+
+
+async def add_meeting(
+    session: AsyncSession, team_id: int, start: datetime, *, minutes: int = 90, capacity: int | None = None
+) -> uuid.UUID:
+    meeting = MeetingRecord(
+        team_id=team_id,
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        capacity_minutes=capacity or minutes,
+    )
+    session.add(meeting)
+    await session.flush()
+    return meeting.meeting_id
+
+
+def with_discussion(envelope: EventEnvelope, discussion: str) -> EventEnvelope:
+    return envelope.model_copy(update={"payload": {**envelope.payload, "discussion": discussion}})
+
+
+async def listed_items(session: AsyncSession, meeting_id: uuid.UUID) -> list[AgendaItemRecord]:
+    return list(
+        (
+            await session.exec(
+                select(AgendaItemRecord)
+                .where(
+                    col(AgendaItemRecord.meeting_id) == meeting_id, col(AgendaItemRecord.status) == "listed"
+                )
+                .order_by(col(AgendaItemRecord.position))
+            )
+        ).all()
+    )

@@ -1,4 +1,5 @@
-"""The coordinators' scheduling API (contracts.md §5, scheduler): translates HTTP into calls of
+"""The coordinators' scheduling API for clinicians, availability, bookings and the worklist (contracts.md §5,
+scheduler): translates HTTP into calls of
 `coordination` and `service`, and their errors into problem+json (404 unknown id, 409 conflict with the
 reason, 422 invalid request). No SQL and no rules here."""
 
@@ -10,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from services.scheduler import coordination, service
+from services.scheduler import coordination, service, views
 from services.scheduler.adapters.tables import AvailabilityWindowRecord, ClinicianRecord
 from services.scheduler.coordination import ConflictError, InvalidRequestError, NotFoundError
 from services.scheduler.schemas import (
@@ -26,6 +27,7 @@ from services.scheduler.schemas import (
     WindowPublic,
 )
 from services.scheduler.service import BookingPolicy
+from services.scheduler.views import WorklistKind
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import Principal, Role, TokenTable, require_roles
 from shared.contracts.booking import Booking, BookingStatus
@@ -280,11 +282,18 @@ def build_router(
         retrier.trigger()  # the old slot's clinicians are free again
         return view
 
-    @router.get("/worklist", response_model=list[Booking])
-    async def get_worklist(_: Reader) -> list[Booking]:
-        """Waitlisted cases, emergency first, then by deadline."""
+    @router.get("/worklist", response_model=list[Booking], responses=INVALID)
+    async def get_worklist(_: Reader, kind: WorklistKind | None = None) -> list[Booking]:
+        """Without `kind`: waitlisted cases, emergency first, then by deadline (contracts.md §5). With `kind`
+        (meetings.md §5): `waitlisted`, `late` (listed after its deadline), `not_ready` (listed, not ready,
+        within 72 h of its meeting), `deadline_at_risk` (no place, deadline within 24 h); most urgent
+        first, then by deadline."""
         async with sessions() as session:
-            return [await service.booking_view(session, b) for b in await service.worklist(session)]
+            if kind is None:
+                entries = await service.worklist(session)
+            else:
+                entries = await views.worklist(session, kind, service.now_utc())
+            return [await service.booking_view(session, b) for b in entries]
 
     @router.get("/audit", response_model=list[AuditEntry], responses=INVALID)
     async def get_audit(

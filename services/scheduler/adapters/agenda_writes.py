@@ -1,0 +1,124 @@
+"""The statements that put an item on an agenda. The database has the last word (migration 0004_meetings):
+the meeting's row is locked, and the trigger on agenda_items refuses a listing that would overfill the
+meeting, land on a closed one, or give the case a second active placement."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+_LOCK_MEETING = """
+SELECT status, capacity_minutes, used_minutes, start FROM scheduler.meetings WHERE meeting_id = $1
+FOR NO KEY UPDATE
+"""
+
+_AGENDA = """
+SELECT item_id, booking_id, mode, urgency, deadline, listed_at, minutes, moved, position, status
+FROM scheduler.agenda_items WHERE meeting_id = $1 AND status IN ('listed', 'discussed')
+ORDER BY position, listed_at, item_id
+"""
+
+_INSERT_ITEM = """
+INSERT INTO scheduler.agenda_items (item_id, meeting_id, booking_id, case_id, case_version, mode, minutes,
+    position, urgency, deadline, required_specialties, readiness, status, late, listed_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'listed', $13, $14, $14)
+"""
+
+_RENUMBER = """
+UPDATE scheduler.agenda_items AS i SET position = u.position
+FROM unnest($1::uuid[], $2::int[]) AS u(item_id, position)
+WHERE i.item_id = u.item_id AND i.position <> u.position
+"""
+
+
+class Refused(StrEnum):
+    capacity = "capacity"
+    closed = "closed"
+    placed = "placed"  # the case has another active placement
+
+
+async def lock_meeting(connection: Any, meeting_id: UUID) -> Any:
+    return await connection.fetchrow(_LOCK_MEETING, meeting_id)
+
+
+async def agenda(connection: Any, meeting_id: UUID) -> list[Any]:
+    """The meeting's listed and discussed items in agenda order."""
+    return list(await connection.fetch(_AGENDA, meeting_id))
+
+
+def _refusal(error: asyncpg.PostgresError) -> Refused | None:
+    constraint = getattr(error, "constraint_name", None)
+    if error.sqlstate == "23514" and constraint == "meeting_capacity":
+        return Refused.capacity
+    if error.sqlstate == "23514" and constraint == "meeting_open":
+        return Refused.closed
+    if error.sqlstate == "23505" and constraint and constraint.startswith("active_placements"):
+        return Refused.placed
+    return None
+
+
+async def guarded(connection: Any, statement: str, *arguments: Any) -> Refused | None:
+    """Runs a statement that changes listed items in a savepoint: None when done, else why the database
+    refused it (nothing written then)."""
+    try:
+        async with connection.transaction():
+            await connection.execute(statement, *arguments)
+    except asyncpg.PostgresError as error:
+        refusal = _refusal(error)
+        if refusal is None:
+            raise
+        return refusal
+    return None
+
+
+async def insert_item(connection: Any, item: dict[str, Any]) -> Refused | None:
+    return await guarded(
+        connection,
+        _INSERT_ITEM,
+        item["item_id"],
+        item["meeting_id"],
+        item["booking_id"],
+        item["case_id"],
+        item["case_version"],
+        item["mode"],
+        item["minutes"],
+        item["position"],
+        item["urgency"],
+        item["deadline"],
+        orjson.dumps(item["required_specialties"]).decode(),
+        orjson.dumps(item["readiness"]).decode(),
+        item["late"],
+        item["listed_at"],
+    )
+
+
+async def renumber(connection: Any, item_ids: list[UUID]) -> None:
+    """Positions 1..n in the given order."""
+    await connection.execute(_RENUMBER, item_ids, list(range(1, len(item_ids) + 1)))
+
+
+# A case version's readiness facts ($3, keys as domain/readiness.py lists them): its true and false replace,
+# its null keeps what was known; on the case's state (for its next listings) and on its listed item. A case
+# event older than the facts held changes nothing.
+_MERGED = """(SELECT coalesce(jsonb_object_agg(k, CASE WHEN v = 'null'::jsonb
+                                   THEN coalesce({old} -> k, 'null'::jsonb) ELSE v END), '{{}}'::jsonb)
+      FROM jsonb_each($3::jsonb) AS e(k, v))"""
+_RECORD_READINESS = f"""
+WITH state AS (
+    INSERT INTO scheduler.case_state AS s (case_id, latest_version, readiness, readiness_version)
+    VALUES ($1, 0, $3::jsonb, $2)
+    ON CONFLICT (case_id) DO UPDATE SET readiness = {_MERGED.format(old="s.readiness")}, readiness_version = $2
+    WHERE s.readiness_version < $2
+    RETURNING case_id
+)
+UPDATE scheduler.agenda_items AS i SET readiness = {_MERGED.format(old="i.readiness")}, updated_at = now()
+WHERE i.case_id = $1 AND i.status = 'listed' AND EXISTS (SELECT FROM state)
+"""
+
+
+async def record_readiness(connection: Any, case_id: UUID, version: int, readiness: dict[str, Any]) -> None:
+    await connection.execute(_RECORD_READINESS, case_id, version, orjson.dumps(readiness).decode())
