@@ -39,3 +39,19 @@ MDT_RECOMMENDATION_DECISIONS = Counter(
     "MDT decisions per therapy, by the verdict the meeting saw and the decision taken (each outcome version once)",
     ["therapy", "verdict", "decision"],
 )
+MDT_TIME_TO_DISCUSSION = Histogram(
+    "mdt_time_to_discussion_seconds",
+    "From the case's evaluation (within a second of its receipt) to its first MDT discussion, by urgency",
+    ["urgency"],
+    buckets=(3600, 6 * 3600, 24 * 3600, 72 * 3600, 7 * 86400, 14 * 86400, 28 * 86400, 56 * 86400),
+)
+MDT_DEADLINE_MISSED = Counter(
+    "mdt_deadline_missed_total",
+    "Cases first discussed after their deadline (evaluation + book_within_hours), by urgency",
+    ["urgency"],
+)
+MDT_MEETING_UTILISATION = Histogram(
+    "mdt_meeting_utilisation_ratio",
+    "Used over capacity minutes of each meeting, observed when it is finished",
+    buckets=(0.1, 0.25, 0.5, 0.75, 0.9, 1.0),
+)

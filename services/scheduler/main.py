@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
-from services.scheduler.api import ApiContext, build_router, meetings_router, teams_router
+from services.scheduler.api import ApiContext, build_router, meetings_router, outcomes_router, teams_router
 from services.scheduler.consumer import TOPICS_CONSUMED, build_batch_handler, build_handlers
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
@@ -38,6 +38,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         min_lead=timedelta(minutes=settings.min_lead_minutes),
         emergency_min_lead=timedelta(minutes=settings.emergency_min_lead_minutes),
         calendars=CachedCalendars(),
+        outcome_topic=settings.topic(Topic.mdt_outcomes.value),
     )
     handlers = build_handlers(policy)
     runtime.add_consumer("scheduler", TOPICS_CONSUMED, handlers, batch_handler=build_batch_handler(handlers))
@@ -73,7 +74,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         asyncapi=asyncapi_document(
             service="scheduler",
             title="scheduler: Kafka topics",
-            sends=[Topic.mdt_bookings],
+            sends=[Topic.mdt_bookings, Topic.mdt_outcomes],
             receives=[Topic(topic) for topic in TOPICS_CONSUMED],
         ),
     )
@@ -89,6 +90,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
     )
     app.include_router(teams_router)
     app.include_router(meetings_router)
+    app.include_router(outcomes_router)
     app.state.scheduler_api = ApiContext(
         sessions=runtime.sessions,
         tokens=TokenTable.parse(settings.api_tokens.get_secret_value()),

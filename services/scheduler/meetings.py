@@ -37,6 +37,7 @@ from services.scheduler.domain.series import horizon, local_today, occurrences
 from services.scheduler.listing import take_off
 from services.scheduler.service import BookingPolicy
 from shared.db.driver import driver_connection
+from shared.metrics import MDT_MEETING_UTILISATION
 
 SYSTEM_ACTOR = "scheduler"
 LOCK_BATCH = 20
@@ -146,7 +147,15 @@ async def finish_meeting(
     session: AsyncSession, meeting_id: UUID, policy: BookingPolicy, actor: str
 ) -> MeetingRecord:
     """Items still listed are deferred (not_reached) and placed again."""
-    return await _transition(session, meeting_id, "finish", policy, actor, service.now_utc())
+    meeting = await _transition(session, meeting_id, "finish", policy, actor, service.now_utc())
+    used, capacity = (
+        await session.execute(
+            text("SELECT used_minutes, capacity_minutes FROM scheduler.meetings WHERE meeting_id = :id"),
+            {"id": meeting_id},
+        )
+    ).one()
+    MDT_MEETING_UTILISATION.observe(used / capacity)  # the discussed items' minutes: the rest were deferred
+    return meeting
 
 
 async def cancel_meeting(

@@ -16,7 +16,7 @@ from uuid import UUID
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import placement_state, service
-from services.scheduler.adapters import agenda_writes, meeting_reads
+from services.scheduler.adapters import agenda_writes, meeting_reads, outcome_writes
 from services.scheduler.adapters.tables import BookingRecord, CaseState
 from services.scheduler.domain.placement import Huddle, Mode, Need, OnMeeting, Placement, Waitlisted, decide
 from services.scheduler.domain.readiness import from_case as readiness_from_case
@@ -157,6 +157,7 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
     if not applies:
         return
     recommendation = Recommendation.model_validate(envelope.payload)
+    await outcome_writes.remember_recommendation(await driver_connection(session), recommendation)
     need = need_of(recommendation, mode_of(envelope.payload))
     verdicts = {t.code.value: t.status.value for t in recommendation.therapies}
     now = service.now_utc()

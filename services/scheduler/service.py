@@ -62,6 +62,7 @@ class BookingPolicy:
     emergency_min_lead: timedelta = timedelta(0)
     # Where the booking path reads calendars: the database each time, or a per-process copy.
     calendars: CalendarSource = field(default_factory=DatabaseCalendars)
+    outcome_topic: str = "mdt-outcomes"
 
     def earliest_start(self, urgency: str, now: datetime) -> datetime:
         """The first grid start an automatic booking of this urgency may take."""
@@ -130,6 +131,7 @@ async def announce(
         policy.booking_topic,
         EventEnvelope(
             event_type=event,
+            schema_version=view.schema_version,  # 2: a placement (meetings.md §4)
             case_id=booking.case_id,
             case_version=booking.case_version,
             payload=view.model_dump(mode="json"),

@@ -214,6 +214,14 @@ class ClinicalStatus(ContractModel):
     active_infection: bool | None = None
 
 
+class Diagnostics(ContractModel):
+    """Readiness for the MDT meeting (meetings.md §1); optional, additive to schema version 1."""
+
+    imaging_reviewed: bool | None = None
+    histology_confirmed: bool | None = None
+    spine_mri_done: bool | None = None
+
+
 class CaseSubmission(ContractModel):
     schema_version: Literal[1] = 1
     external_id: Identifier = Field(min_length=1, max_length=128)
@@ -227,6 +235,7 @@ class CaseSubmission(ContractModel):
     history: History = History()
     status: ClinicalStatus = ClinicalStatus()
     referred_at: datetime | None = None
+    diagnostics: Diagnostics = Diagnostics()
 
     @field_validator("lesions")
     @classmethod

@@ -18,6 +18,11 @@ PAYLOAD_MODELS: dict[tuple[EventType, int], type[BaseModel]] = {
     (EventType.booking_waitlisted, 1): Booking,
     (EventType.booking_rescheduled, 1): Booking,
     (EventType.booking_cancelled, 1): Booking,
+    # Version 2 is a placement (meetings.md §4): version 1's fields with the same meaning, and where it is.
+    (EventType.booking_confirmed, 2): Booking,
+    (EventType.booking_waitlisted, 2): Booking,
+    (EventType.booking_rescheduled, 2): Booking,
+    (EventType.booking_cancelled, 2): Booking,
     (EventType.outcome_recorded, 1): Outcome,
 }
 

@@ -19,7 +19,10 @@ SPECS = ROOT / ".local/asyncapi-specs/6.11.1/package/schemas/3.0.0-without-$id.j
 SERVICES = {
     "intake": ([Topic.case_events], [Topic.therapy_recommendations, Topic.mdt_bookings, Topic.mdt_outcomes]),
     "eligibility": ([Topic.therapy_recommendations], [Topic.case_events, Topic.mdt_outcomes]),
-    "scheduler": ([Topic.mdt_bookings], [Topic.therapy_recommendations, Topic.case_events]),
+    "scheduler": (
+        [Topic.mdt_bookings, Topic.mdt_outcomes],
+        [Topic.therapy_recommendations, Topic.case_events],
+    ),
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    UniqueConstraint,
     func,
     text,
 )
@@ -153,10 +154,6 @@ class AuditRecord(SQLModel, table=True):
     details: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False, server_default="{}"))
 
 
-outbox = outbox_table(SQLModel.metadata, SCHEMA)
-inbox = inbox_table(SQLModel.metadata, SCHEMA)
-
-
 # MDT meetings (meetings.md §1). The migration 0004_meetings holds the triggers that keep `used_minutes` and
 # `active_placements`: the database refuses an overfilled meeting and a second active placement of a case.
 
@@ -261,3 +258,48 @@ class ActivePlacementRecord(SQLModel, table=True):
     case_id: UUID = Field(primary_key=True)
     item_id: UUID | None = None
     booking_id: UUID | None = None
+
+
+class CaseRecommendationRecord(SQLModel, table=True):
+    """The recommendation each case version had: the verdicts an MDT outcome is recorded against."""
+
+    __tablename__ = "case_recommendations"
+    __table_args__ = {"schema": SCHEMA}
+
+    case_id: UUID = Field(primary_key=True)
+    case_version: int = Field(primary_key=True)
+    ruleset_version: str = Field(max_length=32)
+    evaluated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    verdicts: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class OutcomeRecord(SQLModel, table=True):
+    """Every MDT outcome ever recorded (meetings.md §6): never changed; a new recording is version + 1. The
+    decisions keep their notes, which leave this database only in the answer to the one who posted them."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (
+        UniqueConstraint("case_id", "version", name="one_outcome_per_case_version"),
+        {"schema": SCHEMA},
+    )
+
+    outcome_id: UUID = Field(default_factory=uuid4, primary_key=True)
+    case_id: UUID
+    version: int
+    case_version: int
+    meeting_id: UUID | None = Field(default=None, foreign_key=f"{SCHEMA}.meetings.meeting_id")
+    item_id: UUID | None = Field(default=None, foreign_key=f"{SCHEMA}.agenda_items.item_id")
+    booking_id: UUID | None = Field(default=None, foreign_key=f"{SCHEMA}.bookings.booking_id")
+    ruleset_version: str = Field(max_length=32)
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_by_role: str = Field(max_length=16)
+    verdicts: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    decisions: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    intent: str = Field(max_length=24)
+    decision_to_treat_date: date | None = None
+    attendees: list[int] = Field(sa_column=Column(JSONB, nullable=False))
+    further_investigations: list[str] = Field(sa_column=Column(JSONB, nullable=False, server_default="[]"))
+
+
+outbox = outbox_table(SQLModel.metadata, SCHEMA)
+inbox = inbox_table(SQLModel.metadata, SCHEMA)
