@@ -2,21 +2,26 @@
 event, across three processes, real Kafka and PostgreSQL, with database spans named by their tables; the
 idle stack exports no span; and no patient data in spans or logs."""
 
+import asyncio
 import itertools
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import yaml  # type: ignore[import-untyped]
+from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.support.cases import a_case
 from tests.support.clinic import staff_every_specialty
 from tests.support.database import run_database
 from tests.support.infrastructure import Infrastructure
+from tests.support.kafka import read_topic
 from tests.support.otlp import ReceivedSpan, SpanSink, otlp_receiver
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth, free_port, running_pipeline
@@ -340,3 +345,65 @@ def test_prometheus_scrapes_the_three_services(traced: tuple[Pipeline, SpanSink]
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_an_outcome_note_stays_in_the_scheduler_database(
+    traced: tuple[Pipeline, SpanSink], infrastructure: Infrastructure, run_id: str
+) -> None:
+    """meetings.md §6: a note is clinicians' free text. Written into an outcome (and into a refused one), it is
+    found in no log line, no span and no dead letter."""
+    pipeline, sink = traced
+    marker = f"NOTE-{uuid.uuid4().hex}"
+    intake = httpx.Client(base_url=pipeline.url("intake"), headers=auth("integration"), timeout=30)
+    scheduler = httpx.Client(base_url=pipeline.url("scheduler"), headers=auth("clinician"), timeout=30)
+    case_id = intake.post("/v1/cases", json=a_case()).json()["case_id"]
+
+    def listed() -> dict[str, Any] | None:
+        found = scheduler.get("/v1/bookings", params={"case_id": case_id}).json()
+        return next((b for b in found if b["status"] == "confirmed" and b.get("item_id")), None)
+
+    placement = eventually(listed, timeout=60)
+    meeting = scheduler.get(f"/v1/meetings/{placement['meeting_id']}").json()
+    agenda = scheduler.get(f"/v1/meetings/{placement['meeting_id']}/agenda").json()
+    verdicts = next(i for i in agenda if i["item_id"] == placement["item_id"])["recommendation"]
+    decisions = [
+        {"therapy": t, "decision": "accepted", "note": marker}
+        for t, status in verdicts.items()
+        if status in ("recommended", "consider")
+    ]
+    url = f"/v1/meetings/{placement['meeting_id']}/items/{placement['item_id']}/outcome"
+    body = {
+        "decisions": decisions,
+        "intent": "palliative",
+        "attendees": [a["clinician_id"] for a in meeting["attendance"] if a["response"] == "expected"],
+    }
+    refused = scheduler.post(url, json={**body, "decisions": [{**decisions[0], "decision": "declined"}]})
+    assert refused.status_code == 422 and marker not in refused.text
+    recorded = scheduler.post(url, json=body)
+    assert recorded.status_code == 201, recorded.text
+    eventually(lambda: intake.get(f"/v1/cases/{case_id}").json()["status"] == "discussed" or None, timeout=30)
+    settled(sink)
+
+    for span in sink.snapshot():
+        assert marker not in repr(span.attributes) + span.name
+    for service in pipeline.services.values():
+        assert marker not in service.log_path.read_text()
+    letters = asyncio.run(
+        dead_letters_containing(infrastructure.kafka_bootstrap_servers, f"trace-{run_id}.", marker)
+    )
+    assert letters == 0
+
+
+async def dead_letters_containing(bootstrap: str, prefix: str, marker: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics() if t.startswith(prefix) and t.endswith(".dlq")]
+    finally:
+        await admin.close()
+    assert topics, "the run's dead-letter topics exist"
+    found = 0
+    for topic in topics:
+        for record in await read_topic(bootstrap, topic, idle_seconds=1.0):
+            found += marker.encode() in (record.value or b"") + repr(record.headers).encode()
+    return found
