@@ -55,3 +55,8 @@ MDT_MEETING_UTILISATION = Histogram(
     "Used over capacity minutes of each meeting, observed when it is finished",
     buckets=(0.1, 0.25, 0.5, 0.75, 0.9, 1.0),
 )
+MEETINGS_WITHOUT_QUORUM = Gauge(
+    "mdt_meetings_without_quorum",
+    "Scheduled or locked MDT meetings starting within the window that lack their team's quorum",
+    ["within"],
+)

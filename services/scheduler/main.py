@@ -4,11 +4,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.scheduler import views
 from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
 from services.scheduler.api import ApiContext, build_router, meetings_router, outcomes_router, teams_router
@@ -22,7 +23,7 @@ from shared.contracts.asyncapi import asyncapi_document
 from shared.contracts.events import Topic
 from shared.http.app import create_app
 from shared.logging import configure_logging
-from shared.metrics import WORKLIST_SIZE
+from shared.metrics import MEETINGS_WITHOUT_QUORUM, WORKLIST_SIZE
 from shared.runtime import ServiceRuntime
 
 
@@ -48,6 +49,9 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         await runtime.refresh_metrics()
         async with runtime.sessions() as session:
             WORKLIST_SIZE.set(await worklist_size(session))
+            MEETINGS_WITHOUT_QUORUM.labels("48h").set(
+                await views.meetings_without_quorum(session, datetime.now(UTC), timedelta(hours=48))
+            )
 
     clock = MeetingClock(
         runtime.sessions, policy, runtime.relay.wake, retrier.trigger, settings.meeting_clock_seconds

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -299,3 +299,9 @@ async def worklist(
         if booking is not None:
             result.append(booking)
     return result
+
+
+async def meetings_without_quorum(session: AsyncSession, now: datetime, within: timedelta) -> int:
+    """Scheduled or locked meetings starting in [now, now + within) whose team's quorum is not met."""
+    found = await meetings(session, None, now, now + within, None, limit=500)
+    return sum(1 for m in found if m.status in ("scheduled", "locked") and not m.quorum.met)

@@ -20,6 +20,7 @@ PROMQL_WORDS = {
     "status",
     "event_type",
     "outcome",
+    "increase",
 }
 DASHBOARD = ROOT / "deploy" / "grafana" / "dashboards" / "pipeline.json"
 

@@ -49,6 +49,12 @@ def decisions_for(verdicts: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
+def discussions_timed(scheduler_url: str) -> float:
+    lines = httpx.get(f"{scheduler_url}/metrics").text.splitlines()
+    wanted = 'mdt_time_to_discussion_seconds_count{urgency="urgent"}'
+    return sum(float(line.split()[-1]) for line in lines if line.startswith(wanted))
+
+
 def concordance_cases(eligibility: str) -> int:
     answer = httpx.get(
         f"{eligibility}/v1/concordance", params={"ruleset_version": "2026.12"}, headers=auth("ops")
@@ -144,6 +150,7 @@ def test_an_mdt_records_its_outcome_and_every_reader_sees_the_latest_version(
     assert unknown.status_code == 422
     assert intake.get(f"/v1/cases/{ready_case}").json()["status"] == "listed"  # nothing was stored
 
+    clock_before = discussions_timed(pipeline.url("scheduler"))
     noted = [{**good["decisions"][0], "note": MARKER}, *good["decisions"][1:]]
     first = clinician.post(
         url,
@@ -197,6 +204,7 @@ def test_an_mdt_records_its_outcome_and_every_reader_sees_the_latest_version(
         )
     )
     assert concordance_cases(pipeline.url("eligibility")) == concordance_before + 1  # latest version only
+    assert discussions_timed(pipeline.url("scheduler")) == clock_before + 1  # the first discussion only
     view = intake.get(f"/v1/cases/{ready_case}").json()
     assert view["outcome"]["version"] == 2 and view["outcome"]["intent"] == "supportive"
 

@@ -39,6 +39,8 @@ ALLOWED: dict[str, dict[str, set[str]]] = {
 }
 # Webhooks are the integration engine's alone, reads included (meetings.md §7).
 INTEGRATION_ONLY_PREFIXES = {"intake": ("/v1/webhooks",)}
+# MDT outcomes are recorded by coordinators and clinicians (meetings.md §6).
+OUTCOME_RECORDERS = {"coordinator", "clinician"}
 PLACEHOLDER = {
     "case_id": "00000000-0000-4000-8000-000000000000",
     "booking_id": "00000000-0000-4000-8000-000000000000",
@@ -71,6 +73,8 @@ def test_every_route_enforces_its_roles(pipeline: Pipeline, service: str) -> Non
         allowed = ALLOWED[service][method]
         if path.startswith(INTEGRATION_ONLY_PREFIXES.get(service, ())):
             allowed = INTAKE_WRITE
+        if service == "scheduler" and method == "post" and path.endswith("/outcome"):
+            allowed = OUTCOME_RECORDERS
         assert httpx.request(method, url).status_code == 401, f"{method} {path} without a token"
         assert httpx.request(method, url, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
         assert httpx.request(method, url, headers={"Authorization": "Basic abc"}).status_code == 401
