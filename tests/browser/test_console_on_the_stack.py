@@ -23,7 +23,6 @@ from tests.support.polling import eventually
 from tests.support.services import Pipeline, RunningService, auth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-NEEDS_MEETINGS = pytest.mark.skip(reason="needs the meetings API (issue 14)")
 
 
 def submit(pipeline: Pipeline, case: dict[str, Any]) -> str:
@@ -132,7 +131,6 @@ def listing(pipeline: Pipeline, case_id: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-@NEEDS_MEETINGS
 def test_a_coordinator_prepares_and_locks_a_meeting_and_a_clinician_records_the_outcome(
     browser: WebDriver, pipeline: Pipeline, stack_console: RunningService
 ) -> None:
