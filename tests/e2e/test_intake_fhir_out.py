@@ -24,6 +24,7 @@ pytestmark = pytest.mark.e2e
 EXAMPLE = ROOT / "docs" / "fhir" / "example-bundle.json"
 FHIR_JSON = "application/fhir+json"
 VALIDATOR = ROOT / "deploy" / "local" / "fhir-validator.sh"
+PLACED = ("booked", "listed")  # a huddle, or an MDT meeting's agenda (meetings.md §2)
 
 
 def without_network() -> list[str]:
@@ -89,7 +90,7 @@ def test_a_booked_fhir_case_comes_back_as_valid_fhir_r4(pipeline: Pipeline, tmp_
         assert posted.status_code == 202, posted.text
         case_id = posted.json()["case_id"]
         view = eventually(
-            lambda: v if (v := intake.get(f"/v1/cases/{case_id}").json())["status"] == "booked" else None,
+            lambda: v if (v := intake.get(f"/v1/cases/{case_id}").json())["status"] in PLACED else None,
             timeout=90,
         )
         # The case view: the normalised submission and, for each mapped field, its resource.

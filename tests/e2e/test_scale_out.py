@@ -39,7 +39,7 @@ INSTANCES = (1, 2, 3)
 CASES_PER_ROUND = 15
 # The topics each scaled group reads (services/*/main.py); ensure_topics gives them 6 partitions each.
 READS = {
-    "eligibility": (Topic.case_events,),
+    "eligibility": (Topic.case_events, Topic.mdt_outcomes),
     "scheduler": (Topic.therapy_recommendations, Topic.case_events),
 }
 

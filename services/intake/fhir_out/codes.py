@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from shared.contracts.codes import Specialty, TherapyCode, Verdict
+from shared.contracts.outcome import Decision, DecisionReason, Intent
 
 BASE: Final = "https://bonemets-mdt.example/fhir"
 THERAPY_SYSTEM: Final = f"{BASE}/CodeSystem/bone-metastasis-therapy"
@@ -25,29 +26,6 @@ RULESET_MODULE: Final = f"{BASE}/ruleset"  # + '/' + ruleset version: GuidanceRe
 
 # Published HL7 terminology, used only where the code is certain.
 PROVENANCE_PARTICIPANT_SYSTEM: Final = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
-
-
-class Decision(StrEnum):
-    accepted = "accepted"
-    declined = "declined"
-    modified = "modified"
-    deferred = "deferred"
-
-
-class DecisionReason(StrEnum):
-    patient_choice = "patient_choice"
-    comorbidity = "comorbidity"
-    clinical_judgement = "clinical_judgement"
-    new_information = "new_information"
-    resource_constraint = "resource_constraint"
-    other = "other"
-
-
-class Intent(StrEnum):
-    curative = "curative"
-    life_prolonging = "life_prolonging"
-    palliative = "palliative"
-    supportive = "supportive"
 
 
 def display(code: str) -> str:

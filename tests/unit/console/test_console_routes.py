@@ -284,7 +284,10 @@ async def test_pages_carry_security_headers(console: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("environment", ["test", "production"])
-def test_placeholder_session_secret_is_refused_outside_development(environment: str) -> None:
+def test_placeholder_session_secret_is_refused_outside_development(
+    environment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONSOLE_SESSION_SECRET", raising=False)  # make test's local secret
     with pytest.raises(ValidationError, match="CONSOLE_SESSION_SECRET"):
         ConsoleSettings(environment=environment)
     with pytest.raises(ValidationError, match="CONSOLE_SESSION_SECRET"):
