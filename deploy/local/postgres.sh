@@ -57,8 +57,10 @@ SELECT 'CREATE ROLE $db_user LOGIN PASSWORD ''$db_password'''
   WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$db_user') \gexec
 SELECT 'CREATE DATABASE $db_name OWNER $db_user'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db_name') \gexec
--- Tests create a database per run; the role may create them.
+-- Tests create a database per run; the role may create them, and drop them WITH (FORCE) even while an
+-- autovacuum worker (a process of no role) is in one: that needs pg_signal_backend.
 ALTER ROLE $db_user CREATEDB;
+GRANT pg_signal_backend TO $db_user;
 SQL
   # btree_gist backs the scheduler's exclusion constraint; extensions need a superuser to create.
   psql_admin -d "$db_name" -c "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS btree_gist" >/dev/null

@@ -58,7 +58,7 @@ def build_router(sessions: SessionFactory, tokens: TokenTable) -> APIRouter:
     )
     async def get_concordance(
         _: Annotated[Principal, reader],
-        ruleset_version: Annotated[str | None, Query(max_length=32)] = None,
+        ruleset_version: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9A-Za-z._-]+$")] = None,
         from_date: Annotated[date | None, Query(alias="from")] = None,
         to_date: Annotated[date | None, Query(alias="to")] = None,
     ) -> ConcordanceReport:
