@@ -33,7 +33,7 @@ async def apply_case_events(session: AsyncSession, deliveries: Sequence[Delivery
     (stale or withdrawn versions are skipped) and announced."""
     if not deliveries:
         return
-    cases = [_validated(delivery.envelope) for delivery in deliveries]  # a poison record fails the batch
+    cases = [_validated(delivery) for delivery in deliveries]  # a poison record fails the batch
     connection = await driver_connection(session)
     progress = await lock_progress(connection, {delivery.envelope.case_id for delivery in deliveries})
     changed: set[UUID] = set()
@@ -90,12 +90,18 @@ async def apply_case_events(session: AsyncSession, deliveries: Sequence[Delivery
     )
 
 
-def _validated(envelope: EventEnvelope) -> CaseSubmission | None:
+def _validated(delivery: Delivery) -> CaseSubmission | None:
+    """The case of a submitted or updated event (the consumer checked it against the contract); None for a
+    withdrawal."""
+    envelope = delivery.envelope
     if envelope.event_type == EventType.case_withdrawn:
         return None
     if envelope.case_version < 1:
         raise PoisonEventError("case_version must be 1 or more")
-    return CaseSubmission.model_validate(envelope.payload)
+    case = delivery.payload
+    if not isinstance(case, CaseSubmission):
+        raise PoisonEventError(f"{envelope.event_type.value} does not carry a case submission")
+    return case
 
 
 def _announcement(topic: str, delivery: Delivery, content: dict[str, Any]) -> OutboxEvent:

@@ -5,7 +5,7 @@ from pydantic import BaseModel
 
 from shared.contracts.booking import Booking
 from shared.contracts.case import CaseSubmission
-from shared.contracts.events import CaseWithdrawal, EventType, Topic
+from shared.contracts.events import CaseWithdrawal, EventEnvelope, EventType, Topic
 from shared.contracts.outcome import Outcome
 from shared.contracts.recommendation import Recommendation
 
@@ -37,3 +37,17 @@ TOPIC_OF_EVENT: dict[EventType, Topic] = {
     EventType.booking_cancelled: Topic.mdt_bookings,
     EventType.outcome_recorded: Topic.mdt_outcomes,
 }
+
+
+class UnknownSchemaVersionError(Exception):
+    """An event type at a schema version this code does not know: it can never be read here."""
+
+
+def parse_payload(envelope: EventEnvelope) -> BaseModel:
+    """The envelope's payload as its model; raises pydantic's ValidationError for a payload that does not fit."""
+    model = PAYLOAD_MODELS.get((envelope.event_type, envelope.schema_version))
+    if model is None:
+        raise UnknownSchemaVersionError(
+            f"{envelope.event_type.value} has no schema version {envelope.schema_version} here"
+        )
+    return model.model_validate(envelope.payload)

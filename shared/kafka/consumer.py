@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -25,11 +26,12 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.events import EventEnvelope
+from shared.contracts.messages import UnknownSchemaVersionError, parse_payload
 from shared.db.engine import SessionFactory
 from shared.db.errors import is_transient
 from shared.http.problems import validation_errors
@@ -49,10 +51,16 @@ MAX_HANDLER_ATTEMPTS = 5
 @dataclass(frozen=True)
 class Delivery:
     """A record's envelope, first delivery only, with the trace context of its process span: the events
-    its effects announce continue that trace."""
+    its effects announce continue that trace; `payload` is the envelope's payload as the model of its event
+    type and schema version (shared/contracts/messages.py)."""
 
     envelope: EventEnvelope
     context: Context
+    parsed: BaseModel | None = None
+
+    @cached_property
+    def payload(self) -> BaseModel:
+        return self.parsed if self.parsed is not None else parse_payload(self.envelope)
 
 
 BatchHandler = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
@@ -208,7 +216,9 @@ class EventConsumer:
             # The partitions moved to another member; it re-reads them and the inbox drops the repeats.
             log.info("consumer %s could not commit (%s); records will be redelivered", self.name, error)
 
-    async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[EventEnvelope, Handler] | None:
+    async def _parse(
+        self, record: ConsumerRecord[bytes, bytes]
+    ) -> tuple[EventEnvelope, Handler, BaseModel] | None:
         """The record's envelope and handler; None once a record that can never be applied is dead-lettered."""
         try:
             envelope = EventEnvelope.model_validate_json(record.value or b"")
@@ -219,12 +229,21 @@ class EventConsumer:
         if handler is None:
             await self._dead_letter(record, "unknown_event_type", f"{self.name} has no handler for this type")
             return None
-        return envelope, handler
+        # The payload is checked against its model before any handler runs: a bad one can never succeed.
+        try:
+            payload = parse_payload(envelope)
+        except UnknownSchemaVersionError as error:
+            await self._dead_letter(record, "unknown_schema_version", str(error))
+            return None
+        except ValidationError as error:
+            await self._dead_letter(record, "invalid_payload", _describe(error))
+            return None
+        return envelope, handler, payload
 
     async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         parsed = await self._parse(record)
         if parsed is not None:
-            await self._process_parsed(record, *parsed)
+            await self._process_parsed(record, parsed[0], parsed[1])
 
     async def _apply_batch(
         self, records: list[ConsumerRecord[bytes, bytes]], batch_handler: BatchHandler
@@ -235,18 +254,18 @@ class EventConsumer:
         parsed = [(record, *p) for record in records if (p := await self._parse(record)) is not None]
         if not parsed:
             return
-        spans = [self._start_span(record, envelope) for record, envelope, _ in parsed]
+        spans = [self._start_span(record, envelope) for record, envelope, _, _ in parsed]
         try:
             with self._batch_scope(records[0].topic, spans):
                 async with self._sessions() as session, session.begin():
                     first = await record_first_deliveries(
-                        session, self._inbox, self.name, [envelope.event_id for _, envelope, _ in parsed]
+                        session, self._inbox, self.name, [envelope.event_id for _, envelope, _, _ in parsed]
                     )
                     deliveries: list[Delivery] = []
-                    for (_, envelope, _), span in zip(parsed, spans, strict=True):
+                    for (_, envelope, _, payload), span in zip(parsed, spans, strict=True):
                         if envelope.event_id in first:
                             first.discard(envelope.event_id)  # a repeat within the batch is a duplicate
-                            deliveries.append(Delivery(envelope, trace.set_span_in_context(span)))
+                            deliveries.append(Delivery(envelope, trace.set_span_in_context(span), payload))
                     await batch_handler(session, deliveries)
         except asyncio.CancelledError:
             _end_all(spans)
@@ -254,13 +273,13 @@ class EventConsumer:
         except Exception as error:
             log.info("consumer %s applies a batch one by one after %s", self.name, type(error).__name__)
             _end_all(spans)
-            for record, envelope, handler in parsed:
+            for record, envelope, handler, _ in parsed:
                 await self._process_parsed(record, envelope, handler)
             return
         _end_all(spans)
         self.progress.batches_applied += 1
         applied = {delivery.envelope.event_id for delivery in deliveries}
-        for record, envelope, _ in parsed:
+        for record, envelope, _, _ in parsed:
             self.progress.processed += 1
             outcome = "applied" if envelope.event_id in applied else "duplicate"
             applied.discard(envelope.event_id)

@@ -152,7 +152,7 @@ async def test_a_bad_outcome_is_dead_lettered_naming_fields_only(
         ]
     assert letters, "the bad outcome was not dead-lettered"
     assert letters[0].headers["dlq.error"] == "invalid_payload"
-    assert "decisions.0.therapy" in letters[0].headers["dlq.detail"]
+    assert "decisions[0].therapy" in letters[0].headers["dlq.detail"]
     assert marker not in letters[0].headers["dlq.detail"]
 
 

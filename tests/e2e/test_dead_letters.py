@@ -118,3 +118,57 @@ async def test_dead_letters_can_be_replayed_to_their_topic(
     ]
     assert len(after) == len(before) + 1
     assert all(not k.startswith("dlq.") for k, _ in after[-1].headers)
+
+
+async def test_a_bad_payload_is_dead_lettered_at_once_by_every_consumer_of_it(
+    pipeline: Pipeline, infrastructure: Infrastructure, topic_prefix: str
+) -> None:
+    """The consumer checks the payload against its event type's model before any handler runs: a
+    recommendation without its fields, or at a schema version nobody knows, reaches the dead letters as
+    `invalid_payload` / `unknown_schema_version` from intake and the scheduler alike, never as a handler's
+    repeated failure."""
+    settings = ServiceSettings(
+        kafka_bootstrap_servers=infrastructure.kafka_bootstrap_servers, kafka_topic_prefix=topic_prefix
+    )
+    marker = uuid.uuid4().hex[:8]
+    topic = f"{topic_prefix}therapy-recommendations"
+    records = {
+        "missing-fields": EventEnvelope(
+            event_type=EventType.recommendation_issued,
+            case_id=uuid.uuid4(),
+            case_version=1,
+            payload={"urgency": "routine"},
+        ),
+        "unknown-version": EventEnvelope(
+            event_type=EventType.recommendation_issued,
+            schema_version=9,
+            case_id=uuid.uuid4(),
+            case_version=1,
+            payload={},
+        ),
+    }
+    for name, envelope in records.items():
+        await produce(
+            infrastructure.kafka_bootstrap_servers,
+            topic,
+            envelope.model_dump_json().encode(),
+            key=name.encode(),
+            headers=[("test.marker", marker.encode())],
+        )
+
+    errors: dict[tuple[str, str], str] = {}
+    for _ in range(60):
+        errors = {
+            (d.key.decode() if d.key else "", d.headers["dlq.consumer"]): d.headers["dlq.error"]
+            for d in await read_dead_letters(settings, "therapy-recommendations")
+            if d.headers.get("test.marker") == marker
+        }
+        if len(errors) == 4:
+            break
+        await asyncio.sleep(0.5)
+    assert errors == {
+        ("missing-fields", "intake"): "invalid_payload",
+        ("missing-fields", "scheduler"): "invalid_payload",
+        ("unknown-version", "intake"): "unknown_schema_version",
+        ("unknown-version", "scheduler"): "unknown_schema_version",
+    }

@@ -20,6 +20,7 @@ from shared.kafka.consumer import Delivery, EventConsumer, PoisonEventError, one
 from shared.kafka.dead_letters import read_dead_letters
 from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
+from tests.support.cases import a_case
 from tests.support.infrastructure import Infrastructure
 from tests.support.kafka import produce
 
@@ -50,7 +51,7 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
         await conn.execute(text(f"CREATE TABLE {table} (event_id uuid NOT NULL)"))
 
     async def batch_handler(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        if any(d.envelope.payload.get("poison") for d in deliveries):
+        if any(d.envelope.payload["external_id"].startswith("poison") for d in deliveries):
             raise PoisonEventError("poisoned on purpose")
         await session.execute(
             text(f"INSERT INTO {table} SELECT unnest(CAST(:ids AS uuid[]))"),
@@ -58,11 +59,16 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
         )
 
     good = [
-        EventEnvelope(event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload={})
+        EventEnvelope(
+            event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload=a_case()
+        )
         for _ in range(40)
     ]
     poison = EventEnvelope(
-        event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload={"poison": True}
+        event_type=EventType.case_updated,
+        case_id=uuid.uuid4(),
+        case_version=1,
+        payload=a_case(external_id=f"poison-{uuid.uuid4().hex[:8]}"),
     )
     first_batch = [*good[:20], good[3]]  # with a redelivery
     second_batch = [poison, *good[20:], good[30]]  # a poison record and another redelivery
