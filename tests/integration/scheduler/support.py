@@ -108,7 +108,10 @@ def recommendation(
 
 def withdrawal(case_id: uuid.UUID, version: int = 1) -> EventEnvelope:
     return EventEnvelope(
-        event_type=EventType.case_withdrawn, case_id=case_id, case_version=version, payload={}
+        event_type=EventType.case_withdrawn,
+        case_id=case_id,
+        case_version=version,
+        payload={"withdrawn_at": datetime.now(UTC).isoformat()},  # as intake sends it
     )
 
 
