@@ -26,7 +26,7 @@ from shared.contracts.booking import BookingStatus
 from shared.contracts.codes import Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Recommendation
-from shared.db.driver import driver_connection
+from shared.db.driver import DriverConnection, driver_connection
 
 # Each refusal by the database (another placement took the last minutes first) re-reads the meetings.
 MAX_LISTING_ATTEMPTS = 16
@@ -78,7 +78,7 @@ FIRST_READ_AFTER_DEADLINE = timedelta(days=14)
 
 
 async def _decide(
-    connection: Any, need: Need, now: datetime
+    connection: DriverConnection, need: Need, now: datetime
 ) -> tuple[list[meeting_reads.MeetingFacts], Placement]:
     """`decide` over the open meetings. Exact with the shorter read: every meeting before its end is read,
     so the earliest one that fits there (on time, or late) is the earliest one that fits at all."""

@@ -26,7 +26,7 @@ from services.scheduler.meeting_schemas import (
 )
 from shared.contracts.booking import Booking, BookingStatus, Participant, PlacementKind
 from shared.contracts.codes import Specialty, Urgency
-from shared.db.driver import driver_connection
+from shared.db.driver import DriverConnection, driver_connection
 
 
 def entry(row: Any) -> AgendaEntry:
@@ -41,7 +41,9 @@ def entry(row: Any) -> AgendaEntry:
     )
 
 
-async def agenda_starts(connection: Any, meeting_id: UUID, start: datetime) -> dict[UUID, datetime]:
+async def agenda_starts(
+    connection: DriverConnection, meeting_id: UUID, start: datetime
+) -> dict[UUID, datetime]:
     return estimated_starts(start, [entry(row) for row in await agenda_writes.agenda(connection, meeting_id)])
 
 

@@ -6,15 +6,38 @@ the session's own connection, inside its transaction, with asyncpg's prepared-st
 are JSON text and come back decoded (SQLAlchemy's asyncpg dialect installs those codecs on every connection).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol, cast
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+# An asyncpg.Record: read by column name or position (asyncpg ships no type hints).
+Row = Any
 
-async def driver_connection(source: AsyncSession | AsyncConnection) -> Any:
+
+class DriverConnection(Protocol):
+    """The part of asyncpg.Connection the statements on hot paths use."""
+
+    async def execute(self, query: str, *args: Any) -> str: ...
+
+    async def executemany(self, command: str, args: Iterable[Sequence[Any]]) -> None: ...
+
+    async def fetch(self, query: str, *args: Any) -> list[Row]: ...
+
+    async def fetchrow(self, query: str, *args: Any) -> Row:
+        """The first row, or None when there is none (Row is untyped, so the None is not checked)."""
+        ...
+
+    async def fetchval(self, query: str, *args: Any, column: int = 0) -> Any: ...
+
+    def transaction(self, *, isolation: str | None = None) -> Any: ...
+
+    def is_closed(self) -> bool: ...
+
+
+async def driver_connection(source: AsyncSession | AsyncConnection) -> DriverConnection:
     """asyncpg.Connection of the session's (or connection's) current transaction (asyncpg ships no type
     hints).
 
@@ -27,11 +50,11 @@ async def driver_connection(source: AsyncSession | AsyncConnection) -> Any:
     adapted: Any = pooled.dbapi_connection
     if adapted._transaction is None:
         await adapted._start_transaction()
-    return pooled.driver_connection
+    return cast(DriverConnection, pooled.driver_connection)
 
 
 @asynccontextmanager
-async def autocommit_driver_connection(session: AsyncSession) -> AsyncIterator[Any]:
+async def autocommit_driver_connection(session: AsyncSession) -> AsyncIterator[DriverConnection]:
     """asyncpg.Connection of the session with no transaction begun: a statement sent to it commits on its
     own. For a use case that is one statement (PostgreSQL runs it atomically), it saves the BEGIN and COMMIT
     round trips; the session's own commit or rollback then sends nothing.
@@ -46,7 +69,7 @@ async def autocommit_driver_connection(session: AsyncSession) -> AsyncIterator[A
     if adapted._transaction is not None:
         raise RuntimeError("the session already has a transaction: use driver_connection")
     try:
-        yield pooled.driver_connection
+        yield cast(DriverConnection, pooled.driver_connection)
     except asyncpg.PostgresError:
         raise
     except BaseException:

@@ -9,6 +9,8 @@ from uuid import UUID
 
 import orjson
 
+from shared.db.driver import DriverConnection
+
 
 @dataclass(frozen=True)
 class NewOutcome:
@@ -44,7 +46,7 @@ WHERE ($1::text IS NULL OR ruleset_version = $1)
 """
 
 
-async def store_outcomes(connection: Any, outcomes: Collection[NewOutcome]) -> set[UUID]:
+async def store_outcomes(connection: DriverConnection, outcomes: Collection[NewOutcome]) -> set[UUID]:
     """The ids of the outcomes stored now, i.e. not seen before."""
     if not outcomes:
         return set()
@@ -62,7 +64,7 @@ async def store_outcomes(connection: Any, outcomes: Collection[NewOutcome]) -> s
 
 
 async def latest_decisions(
-    connection: Any, ruleset_version: str | None, since: date | None, until: date | None
+    connection: DriverConnection, ruleset_version: str | None, since: date | None, until: date | None
 ) -> list[list[dict[str, Any]]]:
     """The decisions of each case's latest outcome that passes the filters (dates are UTC, inclusive)."""
     rows = await connection.fetch(_LATEST_DECISIONS, ruleset_version, since, until)

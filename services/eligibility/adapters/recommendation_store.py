@@ -9,6 +9,8 @@ from uuid import UUID
 
 import orjson
 
+from shared.db.driver import DriverConnection
+
 
 @dataclass
 class Progress:
@@ -56,12 +58,14 @@ RETURNING case_id, case_version
 """
 
 
-async def lock_progress(connection: Any, case_ids: Collection[UUID]) -> dict[UUID, Progress]:
+async def lock_progress(connection: DriverConnection, case_ids: Collection[UUID]) -> dict[UUID, Progress]:
     rows = await connection.fetch(_LOCK_PROGRESS, sorted(case_ids))
     return {row["case_id"]: Progress(row["latest_version"], row["withdrawn_at"]) for row in rows}
 
 
-async def save_progress(connection: Any, changed: Mapping[UUID, Progress], now: datetime) -> None:
+async def save_progress(
+    connection: DriverConnection, changed: Mapping[UUID, Progress], now: datetime
+) -> None:
     if not changed:
         return
     ordered = sorted(changed.items())
@@ -75,7 +79,7 @@ async def save_progress(connection: Any, changed: Mapping[UUID, Progress], now: 
 
 
 async def store_recommendations(
-    connection: Any, recommendations: Collection[NewRecommendation]
+    connection: DriverConnection, recommendations: Collection[NewRecommendation]
 ) -> set[tuple[UUID, int]]:
     """The (case, version) pairs that were stored, i.e. not evaluated before (under any ruleset)."""
     if not recommendations:

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import orjson
 
 from services.intake.adapters.tables import outbox
+from shared.db.driver import DriverConnection
 from shared.telemetry import trace_id_from_headers
 
 # One statement makes the case or its next version, keeps that version and writes the event announcing it
@@ -60,7 +61,7 @@ class Announcement:
 
 
 async def save_submission(
-    connection: Any,
+    connection: DriverConnection,
     *,
     client: str,
     external_id: str,
@@ -129,7 +130,9 @@ WHERE case_id = $1
 """
 
 
-async def lock_downstream_state(connection: Any, case_ids: Collection[UUID]) -> dict[UUID, DownstreamState]:
+async def lock_downstream_state(
+    connection: DriverConnection, case_ids: Collection[UUID]
+) -> dict[UUID, DownstreamState]:
     rows = await connection.fetch(_LOCK_CASES, list(case_ids))
     return {
         row["case_id"]: DownstreamState(
@@ -143,7 +146,7 @@ async def lock_downstream_state(connection: Any, case_ids: Collection[UUID]) -> 
     }
 
 
-async def save_downstream_state(connection: Any, changed: dict[UUID, DownstreamState]) -> None:
+async def save_downstream_state(connection: DriverConnection, changed: dict[UUID, DownstreamState]) -> None:
     await connection.executemany(
         _SAVE_DECISIONS,
         [

@@ -11,6 +11,7 @@ import orjson
 
 from services.intake.webhooks.domain.events import WebhookEvent, matching_patterns
 from services.intake.webhooks.domain.schedule import should_disable
+from shared.db.driver import DriverConnection
 
 # One row per (event, matching subscription of the case's client), in the order of the events given:
 # `seq` is the order in which one case's deliveries reach one endpoint. The caller holds the case's row lock
@@ -29,7 +30,7 @@ ON CONFLICT (webhook_id, event_id) DO NOTHING
 """
 
 
-async def enqueue(connection: Any, events: Sequence[WebhookEvent]) -> None:
+async def enqueue(connection: DriverConnection, events: Sequence[WebhookEvent]) -> None:
     """Call in the transaction that records the events (and holds their cases' row locks)."""
     if not events:
         return
@@ -90,7 +91,7 @@ class ClaimedDelivery:
     lease_token: UUID
 
 
-async def claim(connection: Any, *, limit: int, lease_seconds: float) -> list[ClaimedDelivery]:
+async def claim(connection: DriverConnection, *, limit: int, lease_seconds: float) -> list[ClaimedDelivery]:
     token = uuid4()
     rows = await connection.fetch(_CLAIM, limit, lease_seconds, token)
     return [
@@ -142,7 +143,7 @@ VALUES ($1, $2, $3, $4, $5, $6)
 
 
 async def settle(
-    connection: Any,
+    connection: DriverConnection,
     delivery: ClaimedDelivery,
     attempt: AttemptRecord,
     *,
@@ -191,7 +192,7 @@ async def settle(
     return True, disable
 
 
-async def oldest_pending_age_seconds(connection: Any) -> float:
+async def oldest_pending_age_seconds(connection: DriverConnection) -> float:
     age = await connection.fetchval(
         "SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM intake.webhook_deliveries"
         " WHERE status = 'pending'"
@@ -227,7 +228,7 @@ def _endpoint(row: Any) -> Endpoint:
 
 
 async def create_endpoint(
-    connection: Any, *, client: str, url: str, event_types: list[str], secret: str
+    connection: DriverConnection, *, client: str, url: str, event_types: list[str], secret: str
 ) -> Endpoint:
     row = await connection.fetchrow(
         "INSERT INTO intake.webhook_endpoints (webhook_id, client, url, event_types, secret)"
@@ -241,7 +242,7 @@ async def create_endpoint(
     return _endpoint(row)
 
 
-async def list_endpoints(connection: Any, *, client: str) -> list[Endpoint]:
+async def list_endpoints(connection: DriverConnection, *, client: str) -> list[Endpoint]:
     rows = await connection.fetch(
         f"SELECT {_ENDPOINT_COLUMNS} FROM intake.webhook_endpoints WHERE client = $1"
         " ORDER BY created_at, webhook_id",
@@ -250,7 +251,7 @@ async def list_endpoints(connection: Any, *, client: str) -> list[Endpoint]:
     return [_endpoint(row) for row in rows]
 
 
-async def endpoint_exists(connection: Any, *, client: str, webhook_id: UUID) -> bool:
+async def endpoint_exists(connection: DriverConnection, *, client: str, webhook_id: UUID) -> bool:
     return bool(
         await connection.fetchval(
             "SELECT true FROM intake.webhook_endpoints WHERE webhook_id = $1 AND client = $2",
@@ -260,7 +261,7 @@ async def endpoint_exists(connection: Any, *, client: str, webhook_id: UUID) -> 
     )
 
 
-async def delete_endpoint(connection: Any, *, client: str, webhook_id: UUID) -> bool:
+async def delete_endpoint(connection: DriverConnection, *, client: str, webhook_id: UUID) -> bool:
     """Its deliveries and their attempts go with it (ON DELETE CASCADE)."""
     deleted = await connection.fetchval(
         "DELETE FROM intake.webhook_endpoints WHERE webhook_id = $1 AND client = $2 RETURNING true",
@@ -310,7 +311,7 @@ LIMIT $4
 
 
 async def list_deliveries(
-    connection: Any,
+    connection: DriverConnection,
     *,
     webhook_id: UUID,
     status: str | None = None,
@@ -353,7 +354,7 @@ class DeliveryStillQueuedError(Exception):
     pass
 
 
-async def requeue(connection: Any, *, webhook_id: UUID, delivery_id: UUID) -> None:
+async def requeue(connection: DriverConnection, *, webhook_id: UUID, delivery_id: UUID) -> None:
     """A manual retry: the delivery goes back to the head of its schedule, due now, and its endpoint is
     enabled again with a fresh 5 days. Only a delivery that is not pending may be re-queued."""
     status = await connection.fetchval(

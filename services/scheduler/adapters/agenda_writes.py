@@ -11,6 +11,8 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from shared.db.driver import DriverConnection
+
 _LOCK_MEETING = """
 SELECT status, capacity_minutes, used_minutes, start FROM scheduler.meetings WHERE meeting_id = $1
 FOR NO KEY UPDATE
@@ -41,11 +43,11 @@ class Refused(StrEnum):
     placed = "placed"  # the case has another active placement
 
 
-async def lock_meeting(connection: Any, meeting_id: UUID) -> Any:
+async def lock_meeting(connection: DriverConnection, meeting_id: UUID) -> Any:
     return await connection.fetchrow(_LOCK_MEETING, meeting_id)
 
 
-async def agenda(connection: Any, meeting_id: UUID) -> list[Any]:
+async def agenda(connection: DriverConnection, meeting_id: UUID) -> list[Any]:
     """The meeting's listed and discussed items in agenda order."""
     return list(await connection.fetch(_AGENDA, meeting_id))
 
@@ -61,7 +63,7 @@ def _refusal(error: asyncpg.PostgresError) -> Refused | None:
     return None
 
 
-async def guarded(connection: Any, statement: str, *arguments: Any) -> Refused | None:
+async def guarded(connection: DriverConnection, statement: str, *arguments: Any) -> Refused | None:
     """Runs a statement that changes listed items in a savepoint: None when done, else why the database
     refused it (nothing written then)."""
     try:
@@ -75,7 +77,7 @@ async def guarded(connection: Any, statement: str, *arguments: Any) -> Refused |
     return None
 
 
-async def insert_item(connection: Any, item: dict[str, Any]) -> Refused | None:
+async def insert_item(connection: DriverConnection, item: dict[str, Any]) -> Refused | None:
     return await guarded(
         connection,
         _INSERT_ITEM,
@@ -96,7 +98,7 @@ async def insert_item(connection: Any, item: dict[str, Any]) -> Refused | None:
     )
 
 
-async def renumber(connection: Any, item_ids: list[UUID]) -> None:
+async def renumber(connection: DriverConnection, item_ids: list[UUID]) -> None:
     """Positions 1..n in the given order."""
     await connection.execute(_RENUMBER, item_ids, list(range(1, len(item_ids) + 1)))
 
@@ -120,5 +122,7 @@ WHERE i.case_id = $1 AND i.status = 'listed' AND EXISTS (SELECT FROM state)
 """
 
 
-async def record_readiness(connection: Any, case_id: UUID, version: int, readiness: dict[str, Any]) -> None:
+async def record_readiness(
+    connection: DriverConnection, case_id: UUID, version: int, readiness: dict[str, Any]
+) -> None:
     await connection.execute(_RECORD_READINESS, case_id, version, orjson.dumps(readiness).decode())

@@ -14,6 +14,7 @@ import asyncpg
 import orjson
 
 from services.scheduler.adapters.calendar_cache import CALENDAR_VERSION
+from shared.db.driver import DriverConnection
 
 # The case's state row for a case never seen (the row, new, stays invisible and a concurrent event of the
 # case waits on it until this transaction ends), and the calendar version, read with it since every booking
@@ -87,7 +88,7 @@ class _RefusedError(Exception):
     """Rolls back the savepoint of a slot the database refused."""
 
 
-async def start_case(connection: Any, case_id: UUID, version: int) -> tuple[bool, int | None]:
+async def start_case(connection: DriverConnection, case_id: UUID, version: int) -> tuple[bool, int | None]:
     """Whether the case is new (its state row now made at `version`), and the calendar version."""
     row = await connection.fetchrow(_START_CASE, case_id, version)
     return row["started"], row["calendar_version"]
@@ -109,7 +110,7 @@ def _booking_values(booking: dict[str, Any]) -> tuple[Any, ...]:
 
 
 async def take_participants(
-    connection: Any,
+    connection: DriverConnection,
     booking_id: UUID,
     participants: list[tuple[int, str]],
     start: datetime,
@@ -143,7 +144,7 @@ async def take_participants(
     return names
 
 
-async def insert_booking(connection: Any, booking_id: UUID, booking: dict[str, Any]) -> None:
+async def insert_booking(connection: DriverConnection, booking_id: UUID, booking: dict[str, Any]) -> None:
     """A booking without participants (waitlisted), not in the database yet."""
     values = _booking_values(booking)
     await connection.execute(_INSERT_BOOKING, booking_id, *values[:3], None, None, *values[3:])
@@ -155,12 +156,12 @@ WHERE case_id = $1 AND withdrawn_at IS NOT NULL AND latest_version < $2
 """
 
 
-async def reopen_case(connection: Any, case_id: UUID, version: int) -> None:
+async def reopen_case(connection: DriverConnection, case_id: UUID, version: int) -> None:
     """A withdrawn case re-opens with a newer version than any seen (intake and eligibility do the same)."""
     await connection.execute(_REOPEN_CASE, case_id, version)
 
 
-async def lock_booking_batches(connection: Any) -> None:
+async def lock_booking_batches(connection: DriverConnection) -> None:
     """One booking batch at a time across instances, until commit. A batch keeps every clinician it locked
     until it commits; two instances' batches locking in their cases' order could deadlock otherwise."""
     await connection.execute("SELECT pg_advisory_xact_lock(hashtext('scheduler:booking-batch'))")

@@ -15,6 +15,7 @@ import orjson
 
 from services.scheduler.domain.placement import CandidateMeeting
 from services.scheduler.domain.quorum import Attendee, Member, Role, attendance
+from shared.db.driver import DriverConnection
 
 # With the calendar version (calendar_cache.py: clinicians, windows, members and absences bump it): the
 # attendance computed from what is read after it is kept per meeting for that version.
@@ -83,7 +84,7 @@ def _key(row: Any) -> tuple[UUID, datetime, datetime]:
 
 
 async def _attendance(
-    connection: Any, rows: Sequence[Any]
+    connection: DriverConnection, rows: Sequence[Any]
 ) -> dict[tuple[UUID, datetime, datetime], tuple[Attendee, ...]]:
     team_ids = sorted({row["team_id"] for row in rows})
     members: dict[int, list[Member]] = defaultdict(list)
@@ -112,7 +113,7 @@ async def _attendance(
     return found
 
 
-async def _facts(connection: Any, rows: Sequence[Any]) -> list[MeetingFacts]:
+async def _facts(connection: DriverConnection, rows: Sequence[Any]) -> list[MeetingFacts]:
     if not rows:
         return []
     version = rows[0]["calendar_version"]
@@ -144,22 +145,24 @@ async def _facts(connection: Any, rows: Sequence[Any]) -> list[MeetingFacts]:
     return result
 
 
-async def open_meetings(connection: Any, now: datetime, until: datetime | None = None) -> list[MeetingFacts]:
+async def open_meetings(
+    connection: DriverConnection, now: datetime, until: datetime | None = None
+) -> list[MeetingFacts]:
     """Every scheduled or locked meeting that starts after `now` (and before `until`), within its team's
     horizon, in start order (the horizon bounds the late listings of step 4)."""
     return await _facts(connection, await connection.fetch(_OPEN_AFTER, now, until))
 
 
-async def meetings_by_id(connection: Any, meeting_ids: Sequence[UUID]) -> list[MeetingFacts]:
+async def meetings_by_id(connection: DriverConnection, meeting_ids: Sequence[UUID]) -> list[MeetingFacts]:
     return await _facts(connection, await connection.fetch(_BY_ID, list(meeting_ids)))
 
 
-async def meeting_facts(connection: Any, meeting_id: UUID) -> MeetingFacts | None:
+async def meeting_facts(connection: DriverConnection, meeting_id: UUID) -> MeetingFacts | None:
     found = await meetings_by_id(connection, [meeting_id])
     return found[0] if found else None
 
 
-async def not_ready_meetings(connection: Any, case_id: UUID) -> frozenset[UUID]:
+async def not_ready_meetings(connection: DriverConnection, case_id: UUID) -> frozenset[UUID]:
     """The meetings the case was deferred from as not ready: it never goes back to them (meetings.md §3)."""
     rows = await connection.fetch(
         "SELECT meeting_id FROM scheduler.agenda_items WHERE case_id = $1 AND reason = 'not_ready'", case_id

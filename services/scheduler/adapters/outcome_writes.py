@@ -7,6 +7,7 @@ from uuid import UUID
 import orjson
 
 from shared.contracts.recommendation import Recommendation
+from shared.db.driver import DriverConnection
 
 _REMEMBER = """
 INSERT INTO scheduler.case_recommendations (case_id, case_version, ruleset_version, evaluated_at, verdicts)
@@ -42,7 +43,7 @@ WHERE case_id = $1 AND status = 'listed' ORDER BY listed_at DESC LIMIT 1
 """
 
 
-async def remember_recommendation(connection: Any, recommendation: Recommendation) -> None:
+async def remember_recommendation(connection: DriverConnection, recommendation: Recommendation) -> None:
     if recommendation.case_id is None:
         return
     await connection.execute(
@@ -55,27 +56,27 @@ async def remember_recommendation(connection: Any, recommendation: Recommendatio
     )
 
 
-async def recommendation_snapshot(connection: Any, case_id: UUID, case_version: int) -> Any:
+async def recommendation_snapshot(connection: DriverConnection, case_id: UUID, case_version: int) -> Any:
     """(ruleset_version, evaluated_at, verdicts) of the case version's recommendation, or None."""
     return await connection.fetchrow(_SNAPSHOT, case_id, case_version)
 
 
-async def next_outcome_version(connection: Any, case_id: UUID) -> int:
+async def next_outcome_version(connection: DriverConnection, case_id: UUID) -> int:
     row = await connection.fetchrow(_NEXT_VERSION, case_id)
     return int(row["version"])
 
 
-async def meeting_members(connection: Any, meeting_id: UUID) -> dict[int, str]:
+async def meeting_members(connection: DriverConnection, meeting_id: UUID) -> dict[int, str]:
     return {
         row["clinician_id"]: row["specialty"] for row in await connection.fetch(_TEAM_MEMBERS, meeting_id)
     }
 
 
-async def huddle_participants(connection: Any, booking_id: UUID) -> dict[int, str]:
+async def huddle_participants(connection: DriverConnection, booking_id: UUID) -> dict[int, str]:
     rows = await connection.fetch(_HUDDLE_PARTICIPANTS, booking_id)
     return {row["clinician_id"]: row["specialty"] for row in rows}
 
 
-async def current_listing(connection: Any, case_id: UUID) -> Any:
+async def current_listing(connection: DriverConnection, case_id: UUID) -> Any:
     """(item_id, meeting_id) of the case's listed item, or None."""
     return await connection.fetchrow(_CURRENT_LISTING, case_id)
