@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -32,11 +31,10 @@ from shared.db.driver import DriverConnection, driver_connection
 MAX_LISTING_ATTEMPTS = 16
 
 
-def mode_of(payload: dict[str, Any]) -> Mode:
-    """The recommendation's `discussion` (ruleset 2026.12, clinical-rules.md §7); `full` when absent or not
-    understood, so that recommendations of earlier rulesets get a full discussion."""
-    value = payload.get("discussion")
-    return Mode(value) if value in {m.value for m in Mode} else Mode.full
+def mode_of(recommendation: Recommendation) -> Mode:
+    """The recommendation's `discussion` (ruleset 2026.12, clinical-rules.md §7); `full` when absent, so that
+    recommendations of earlier rulesets get a full discussion."""
+    return Mode.full if recommendation.discussion is None else Mode(recommendation.discussion.value)
 
 
 def need_of(recommendation: Recommendation, mode: Mode) -> Need:
@@ -158,7 +156,7 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
         return
     recommendation = Recommendation.model_validate(envelope.payload)
     await outcome_writes.remember_recommendation(await driver_connection(session), recommendation)
-    need = need_of(recommendation, mode_of(envelope.payload))
+    need = need_of(recommendation, mode_of(recommendation))
     verdicts = {t.code.value: t.status.value for t in recommendation.therapies}
     now = service.now_utc()
     listed = (
@@ -189,7 +187,7 @@ async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, poli
     ):
         if booking is not None:
             placement_state.to_huddle_search(booking)
-        await service.book_huddle(session, envelope, booking, policy, calendar_version)
+        await service.book_huddle(session, envelope, recommendation, booking, policy, calendar_version)
         return
     was_confirmed = booking is not None and booking.status == BookingStatus.confirmed.value
     in_database = booking is not None

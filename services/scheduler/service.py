@@ -384,19 +384,20 @@ async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, po
     """Contracts.md §6 alone (a huddle for every case): the emergency path of placing.py."""
     applies, booking, calendar_version = await case_and_placement(session, envelope)
     if applies:
-        await book_huddle(session, envelope, booking, policy, calendar_version)
+        recommendation = Recommendation.model_validate(envelope.payload)
+        await book_huddle(session, envelope, recommendation, booking, policy, calendar_version)
 
 
 async def book_huddle(
     session: AsyncSession,
     envelope: EventEnvelope,
+    recommendation: Recommendation,
     booking: BookingRecord | None,
     policy: BookingPolicy,
     calendar_version: int | None,
 ) -> None:
     """The case's huddle (contracts.md §6): kept when it still fits, else searched; `booking` is its open
     huddle booking or waitlist entry, or None."""
-    recommendation = Recommendation.model_validate(envelope.payload)
     now = now_utc()
     deadline = recommendation.evaluated_at + timedelta(hours=recommendation.book_within_hours)
     required = sorted({s.value for s in recommendation.required_specialties})

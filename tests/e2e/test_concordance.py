@@ -15,6 +15,7 @@ from shared.settings import ServiceSettings
 from tests.support import outcomes
 from tests.support.infrastructure import Infrastructure
 from tests.support.kafka import produce
+from tests.support.metrics import scraped
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth
 
@@ -39,11 +40,15 @@ def envelope(outcome: dict[str, Any]) -> EventEnvelope:
     return outcomes.outcome_event(outcome)
 
 
-def decisions_counted(metrics: str, therapy: str, verdict: str, decision: str) -> float:
-    wanted = (
-        f'mdt_recommendation_decisions_total{{decision="{decision}",therapy="{therapy}",verdict="{verdict}"}}'
+def decisions(eligibility_url: str, decision: str) -> float:
+    """mdt_recommendation_decisions_total for external beam radiotherapy recommended, by decision."""
+    return scraped(
+        eligibility_url,
+        "mdt_recommendation_decisions_total",
+        therapy=EBRT,
+        verdict="recommended",
+        decision=decision,
     )
-    return sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith(wanted))
 
 
 async def test_concordance_counts_the_latest_outcome_of_each_case_once(
@@ -53,7 +58,8 @@ async def test_concordance_counts_the_latest_outcome_of_each_case_once(
     topic = f"{topic_prefix}mdt-outcomes"
     eligibility = pipeline.url("eligibility")
     ruleset = f"test-{uuid.uuid4().hex[:8]}"  # this test's outcomes alone
-    before = httpx.get(f"{eligibility}/metrics").text
+    accepted_before = decisions(eligibility, "accepted")
+    declined_before = decisions(eligibility, "declined")
 
     case_a, case_b = uuid.uuid4(), uuid.uuid4()
     a1 = an_outcome(
@@ -102,18 +108,9 @@ async def test_concordance_counts_the_latest_outcome_of_each_case_once(
     assert [t["therapy"] for t in body["therapies"]] == [code.value for code in TherapyCode]
     assert body["ruleset_version"] == ruleset
 
-    after = httpx.get(f"{eligibility}/metrics").text
     # Each outcome version counted once: a1's decline, a2 and b1 (the repeats of b1 are not counted).
-    assert (
-        decisions_counted(after, EBRT, "recommended", "accepted")
-        - decisions_counted(before, EBRT, "recommended", "accepted")
-        == 2
-    )
-    assert (
-        decisions_counted(after, EBRT, "recommended", "declined")
-        - decisions_counted(before, EBRT, "recommended", "declined")
-        == 1
-    )
+    assert decisions(eligibility, "accepted") - accepted_before == 2
+    assert decisions(eligibility, "declined") - declined_before == 1
 
     empty = httpx.get(
         f"{eligibility}/v1/concordance",

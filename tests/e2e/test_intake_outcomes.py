@@ -11,6 +11,7 @@ import pytest
 from tests.support.cases import a_case
 from tests.support.clinic import staff_every_specialty
 from tests.support.infrastructure import Infrastructure
+from tests.support.metrics import scraped
 from tests.support.outcomes import an_outcome, outcome_event, publish
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth
@@ -18,16 +19,14 @@ from tests.support.services import Pipeline, auth
 pytestmark = pytest.mark.e2e
 
 
-def outcomes_applied(intake_url: str) -> float:
-    """Records of mdt-outcomes intake's consumer applied (first deliveries), from its /metrics."""
-    lines = httpx.get(f"{intake_url}/metrics").text.splitlines()
-    return sum(
-        float(line.split()[-1])
-        for line in lines
-        if line.startswith("consumer_records_total{")
-        and 'consumer="intake"' in line
-        and "mdt-outcomes" in line
-        and 'outcome="applied"' in line
+def outcomes_applied(intake_url: str, topic_prefix: str) -> float:
+    """Records of mdt-outcomes that intake's consumer applied (first deliveries)."""
+    return scraped(
+        intake_url,
+        "consumer_records_total",
+        consumer="intake",
+        topic=f"{topic_prefix}mdt-outcomes",
+        outcome="applied",
     )
 
 
@@ -72,9 +71,11 @@ def test_an_outcome_makes_the_case_discussed_and_a_later_version_supersedes_it(
         asyncio.run(publish(bootstrap, topic_prefix, outcome_event(second)))
         eventually(lambda: view_when("discussed", 2), timeout=30)
         # An older version arriving late (another event id: past the inbox) does not take its place back.
-        applied = outcomes_applied(pipeline.url("intake"))
+        applied = outcomes_applied(pipeline.url("intake"), topic_prefix)
         asyncio.run(publish(bootstrap, topic_prefix, outcome_event(first)))
-        eventually(lambda: outcomes_applied(pipeline.url("intake")) >= applied + 1 or None, timeout=30)
+        eventually(
+            lambda: outcomes_applied(pipeline.url("intake"), topic_prefix) >= applied + 1 or None, timeout=30
+        )
         view = intake.get(f"/v1/cases/{case_id}").json()
         assert view["outcome"]["version"] == 2
         assert [d["decision"] for d in view["outcome"]["decisions"]] == ["accepted", "accepted"]

@@ -17,6 +17,7 @@ from tests.support.cases import a_case
 from tests.support.clinic import staff_every_specialty
 from tests.support.infrastructure import Infrastructure
 from tests.support.kafka import produce, read_topic
+from tests.support.metrics import scraped
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth
 
@@ -50,9 +51,7 @@ def decisions_for(verdicts: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def discussions_timed(scheduler_url: str) -> float:
-    lines = httpx.get(f"{scheduler_url}/metrics").text.splitlines()
-    wanted = 'mdt_time_to_discussion_seconds_count{urgency="urgent"}'
-    return sum(float(line.split()[-1]) for line in lines if line.startswith(wanted))
+    return scraped(scheduler_url, "mdt_time_to_discussion_seconds_count", urgency="urgent")
 
 
 def concordance_cases(eligibility: str) -> int:

@@ -7,22 +7,18 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from tests.support.metrics import scraped
 from tests.support.polling import eventually
 from tests.support.services import Pipeline, auth
 
 pytestmark = pytest.mark.e2e
 
 
-def metric(scheduler_url: str, prefix: str) -> float:
-    lines = httpx.get(f"{scheduler_url}/metrics").text.splitlines()
-    return sum(float(line.split()[-1]) for line in lines if line.startswith(prefix))
-
-
 def test_a_meeting_without_quorum_is_counted_and_a_finished_one_observed(pipeline: Pipeline) -> None:
     scheduler = pipeline.url("scheduler")
     coordinator = httpx.Client(base_url=scheduler, headers=auth("coordinator"), timeout=30)
-    before = metric(scheduler, 'mdt_meetings_without_quorum{within="48h"}')
-    finished_before = metric(scheduler, "mdt_meeting_utilisation_ratio_count")
+    before = scraped(scheduler, "mdt_meetings_without_quorum", within="48h")
+    finished_before = scraped(scheduler, "mdt_meeting_utilisation_ratio_count")
     team = coordinator.post(
         "/v1/teams",
         json={
@@ -41,11 +37,11 @@ def test_a_meeting_without_quorum_is_counted_and_a_finished_one_observed(pipelin
     assert meeting.status_code == 201, meeting.text
     assert meeting.json()["quorum"] == {"met": False, "lacking": ["nuclear_medicine"]}
     eventually(
-        lambda: metric(scheduler, 'mdt_meetings_without_quorum{within="48h"}') >= before + 1 or None,
+        lambda: scraped(scheduler, "mdt_meetings_without_quorum", within="48h") >= before + 1 or None,
         timeout=10,
     )
 
     finished = coordinator.post(f"/v1/meetings/{meeting.json()['meeting_id']}/finish")
     assert finished.status_code == 200, finished.text
-    assert metric(scheduler, "mdt_meeting_utilisation_ratio_count") == finished_before + 1
-    assert metric(scheduler, 'mdt_meetings_without_quorum{within="48h"}') == before
+    assert scraped(scheduler, "mdt_meeting_utilisation_ratio_count") == finished_before + 1
+    assert scraped(scheduler, "mdt_meetings_without_quorum", within="48h") == before
