@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
 from shared.db.migrations import upgrade_to_head_async
 from shared.db.tracing import instrument_asyncpg
+from shared.db.unit_of_work import SessionUnitOfWork
 from shared.http.app import ReadinessCheck
 from shared.kafka.client import client_options, create_producer
 from shared.kafka.consumer import BatchHandler, EventConsumer, Handler
@@ -52,6 +53,8 @@ class ServiceRuntime:
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
         )
+        # What routes and workers hand to use cases: a transaction that wakes the relay after its commit.
+        self.unit_of_work = SessionUnitOfWork(self.sessions, self.relay.wake)
         self.consumers: list[EventConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -13,7 +13,8 @@ from fastapi.routing import APIRoute
 
 from services.intake.fhir import FhirIssue, operation_outcome
 from services.intake.fhir.issues import IssueCode
-from shared.http.problems import PROBLEM_JSON, Problem, ProblemError, validation_errors
+from shared.errors import DomainError
+from shared.http.problems import PROBLEM_JSON, Problem, ProblemError, problem_of, validation_errors
 
 FHIR_JSON = "application/fhir+json"
 FHIR_XML = "application/fhir+xml"
@@ -121,6 +122,10 @@ class OperationOutcomeRoute(APIRoute):
         async def handle_with_outcomes(request: Request) -> Response:
             try:
                 return await handle(request)
+            except DomainError as refused:
+                error = problem_of(refused)
+                code = _ISSUE_CODE.get(error.status, "exception")
+                return outcome_response(error.status, [FhirIssue(code, error.detail)], error.headers)
             except ProblemError as error:
                 code = _ISSUE_CODE.get(error.status, "exception")
                 return outcome_response(error.status, [FhirIssue(code, error.detail)], error.headers)

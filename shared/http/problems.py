@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.contracts.case import field_path
 from shared.db.errors import is_transient
+from shared.errors import ConflictError, DomainError, InvalidRequestError, NotFoundError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -88,7 +89,27 @@ def validation_errors(raw_errors: Any, *, drop_prefix: int = 0) -> list[dict[str
     return out
 
 
+# Every refusal a use case raises gets its status here, and only here.
+STATUS_OF_DOMAIN_ERROR: dict[type[DomainError], int] = {
+    NotFoundError: 404,
+    ConflictError: 409,
+    InvalidRequestError: 422,
+}
+
+
+def problem_of(error: DomainError) -> ProblemError:
+    """The problem+json answer to a use case's refusal: the first listed kind it is an instance of."""
+    status = next((code for kind, code in STATUS_OF_DOMAIN_ERROR.items() if isinstance(error, kind)), 422)
+    errors = [problem.as_error() for problem in error.problems] if error.problems is not None else None
+    return ProblemError(status, error.title, error.detail, errors=errors)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _refused(_: Request, exc: DomainError) -> JSONResponse:
+        problem = problem_of(exc)
+        return problem_response(problem.status, problem.title, problem.detail, errors=problem.errors)
+
     @app.exception_handler(ProblemError)
     async def _problem(_: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers)
