@@ -81,3 +81,14 @@ def require_roles(tokens: TokenTable, *roles: Role) -> Callable[[Request], Corou
         return principal
 
     return dependency
+
+
+def caller_with(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
+    """A module-level route dependency: the caller, who must hold one of `roles`, checked against the token
+    table the composition root put on `app.state.tokens`."""
+
+    async def dependency(request: Request) -> Principal:
+        tokens: TokenTable = request.app.state.tokens
+        return await require_roles(tokens, *roles)(request)
+
+    return dependency

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from shared.auth import Principal, Role, caller_with
 from shared.db.unit_of_work import UnitOfWork
 
 
@@ -14,3 +15,11 @@ def unit_of_work(request: Request) -> UnitOfWork:
 
 
 UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+# Callers by role, for module-level routes: `who: Coordinator`.
+Integration = Annotated[Principal, Depends(caller_with(Role.integration))]
+IntegrationOrOps = Annotated[Principal, Depends(caller_with(Role.integration, Role.ops))]
+Coordinator = Annotated[Principal, Depends(caller_with(Role.coordinator))]
+Recorder = Annotated[Principal, Depends(caller_with(Role.coordinator, Role.clinician))]
+AnyStaff = Annotated[Principal, Depends(caller_with(Role.coordinator, Role.clinician, Role.ops))]
