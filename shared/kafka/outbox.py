@@ -79,6 +79,14 @@ class OutboxEvent:
     trace_headers: dict[str, str]  # W3C context of the span whose work the event announces
 
 
+def outbox_insert(table: Table) -> str:
+    """`INSERT INTO <outbox> (columns)`, to be followed by VALUES or a SELECT of event_id, topic, key,
+    event_type, value (the envelope's JSON text) and trace_headers (JSON text), in that order. Every writer
+    of outbox rows starts from it, the one-statement submission of intake too
+    (services/intake/adapters/case_writes.py)."""
+    return f"INSERT INTO {table.fullname} (event_id, topic, key, event_type, value, trace_headers)"
+
+
 async def add_to_outbox(session: AsyncSession, table: Table, topic: str, envelope: EventEnvelope) -> None:
     """Call inside the transaction that makes the change the event announces."""
     await add_all_to_outbox(session, table, [OutboxEvent(topic, envelope, current_trace_headers())])
@@ -100,10 +108,7 @@ async def add_all_to_outbox(session: AsyncSession, table: Table, events: Sequenc
         )
         for event in events
     ]
-    statement = (
-        f"INSERT INTO {table.fullname} (event_id, topic, key, event_type, value, trace_headers)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
-    )
+    statement = f"{outbox_insert(table)} VALUES ($1, $2, $3, $4, $5, $6)"
     connection = await driver_connection(session)
     if len(rows) == 1:
         await connection.execute(statement, *rows[0])

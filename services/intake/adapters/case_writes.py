@@ -11,6 +11,7 @@ import orjson
 
 from services.intake.adapters.tables import outbox
 from shared.db.driver import DriverConnection
+from shared.kafka.outbox import outbox_insert
 from shared.telemetry import trace_id_from_headers
 
 # One statement makes the case or its next version, keeps that version and writes the event announcing it
@@ -37,7 +38,7 @@ WITH saved AS (
 ), typed AS (
     SELECT case_id, version, CASE WHEN version = 1 THEN $8 ELSE $9 END AS event_type FROM saved
 ), announced AS (
-    INSERT INTO {outbox.fullname} (event_id, topic, key, event_type, value, trace_headers)
+    {outbox_insert(outbox)}
     SELECT $6, $7, case_id::text, event_type,
            ($10::jsonb || jsonb_build_object(
                'case_id', case_id, 'case_version', version, 'event_type', event_type))::text,
