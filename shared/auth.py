@@ -76,7 +76,7 @@ def require_roles(tokens: TokenTable, *roles: Role) -> Callable[[Request], Corou
             raise ProblemError(
                 403,
                 "Forbidden",
-                f"role {principal.role.value} may not do this; needs one of {sorted(allowed)}",
+                f"role {principal.role.value} may not do this; needs one of {sorted(role.value for role in allowed)}",
             )
         return principal
 
