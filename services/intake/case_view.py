@@ -42,6 +42,12 @@ class SubmissionReceipt(BaseModel):
     status: PipelineStatus
 
 
+def answer_status(changed: bool) -> int:
+    """The HTTP status of a receipt: 202 when the request changed the case, 200 when it changed nothing. An
+    Idempotency-Key keeps it with the receipt, so that a replay is the first answer."""
+    return 202 if changed else 200
+
+
 class FieldSource(BaseModel):
     """The FHIR resource a case field was mapped from, and where in the posted Bundle."""
 

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from services.intake.fhir import FhirIssue, operation_outcome
+from services.intake.fhir import FhirIssue, FhirJsonError, FhirMappingError, operation_outcome
 from services.intake.fhir.issues import IssueCode
 from shared.errors import DomainError
 from shared.http.problems import PROBLEM_JSON, Problem, ProblemError, problem_of, validation_errors
@@ -114,7 +114,8 @@ def outcome_response(
 
 class OperationOutcomeRoute(APIRoute):
     """A route whose errors (raised by dependencies, parameter validation or the handler) are answered as
-    OperationOutcomes."""
+    OperationOutcomes: a body that is not JSON 400, a Bundle that cannot be mapped to a case 422, each with
+    the mapping's issues."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -122,6 +123,10 @@ class OperationOutcomeRoute(APIRoute):
         async def handle_with_outcomes(request: Request) -> Response:
             try:
                 return await handle(request)
+            except FhirJsonError as not_json:
+                return outcome_response(400, not_json.issues)
+            except FhirMappingError as unmapped:
+                return outcome_response(422, unmapped.issues)
             except DomainError as refused:
                 error = problem_of(refused)
                 code = _ISSUE_CODE.get(error.status, "exception")

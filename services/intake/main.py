@@ -3,24 +3,24 @@ HTTP app."""
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.intake import api
 from services.intake.adapters.tables import SCHEMA, inbox, outbox
-from services.intake.api import build_router
 from services.intake.consumer import BATCH_HANDLER, HANDLERS
 from services.intake.service import TOPICS_CONSUMED
 from services.intake.settings import IntakeSettings
+from services.intake.webhooks import routes as webhook_routes
 from services.intake.webhooks.domain.targets import AllowedHosts
-from services.intake.webhooks.routes import build_webhook_router
 from services.intake.webhooks.worker import DeliveryWorker
 from shared.auth import TokenTable
 from shared.contracts.asyncapi import asyncapi_document
 from shared.contracts.events import Topic
-from shared.http.app import create_app
+from shared.http.app import ReadinessCheck, create_app
 from shared.logging import configure_logging
 from shared.runtime import ServiceRuntime
 
@@ -59,11 +59,27 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
         await runtime.refresh_metrics()
         await webhooks.refresh_metrics()
 
+    app = http_app(settings, lifespan=lifespan, readiness=runtime.readiness, refresh_metrics=refresh_metrics)
+    app.state.unit_of_work = runtime.unit_of_work
+    app.state.runtime = runtime
+    app.state.webhooks = webhooks
+    return app
+
+
+def http_app(
+    settings: IntakeSettings,
+    *,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    readiness: Callable[[], dict[str, ReadinessCheck]],
+    refresh_metrics: Callable[[], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """Intake's HTTP API alone, without what runs beside it; the caller puts the unit of work on app.state
+    (route tests: a fake, and a lifespan that starts nothing)."""
     app = create_app(
         service="intake",
         title="Intake: bone-metastasis case referrals",
         lifespan=lifespan,
-        readiness=runtime.readiness,
+        readiness=readiness,
         refresh_metrics=refresh_metrics,
         max_body_bytes=settings.max_body_bytes,
         asyncapi=asyncapi_document(
@@ -74,19 +90,8 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
         ),
         body_limits={"/v1/fhir/": settings.max_fhir_body_bytes},
     )
-    app.include_router(
-        build_router(
-            settings,
-            runtime.sessions,
-            TokenTable.parse(settings.api_tokens.get_secret_value()),
-            runtime.relay.wake,
-        )
-    )
-    app.include_router(
-        build_webhook_router(
-            runtime.sessions, TokenTable.parse(settings.api_tokens.get_secret_value()), allowed_hosts
-        )
-    )
-    app.state.runtime = runtime
-    app.state.webhooks = webhooks
+    app.include_router(api.router)
+    app.include_router(webhook_routes.router)
+    app.state.settings = settings
+    app.state.tokens = TokenTable.parse(settings.api_tokens.get_secret_value())
     return app

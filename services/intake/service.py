@@ -1,8 +1,10 @@
-"""Intake's use cases. Each runs in one transaction that writes the state change and its outbox event."""
+"""Intake's use cases. Each that changes a case runs in one transaction (from the unit of work it is given,
+or one statement) that writes the state change and its outbox event; the submission's Idempotency-Key is in
+services/intake/submission.py."""
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -10,8 +12,7 @@ from uuid import UUID
 import orjson
 from opentelemetry.context import Context
 from opentelemetry.propagate import inject
-from sqlalchemy import delete
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.adapters.case_writes import (
@@ -21,7 +22,7 @@ from services.intake.adapters.case_writes import (
     save_downstream_state,
     save_submission,
 )
-from services.intake.adapters.tables import CaseRecord, CaseVersionRecord, IdempotencyRecord, outbox
+from services.intake.adapters.tables import CaseRecord, CaseVersionRecord, outbox
 from services.intake.case_view import (
     CaseView,
     PipelineStatus,
@@ -36,6 +37,8 @@ from services.intake.webhooks.domain.events import WebhookEvent
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType, Topic
 from shared.db.driver import autocommit_driver_connection, driver_connection
+from shared.db.unit_of_work import UnitOfWork
+from shared.errors import NotFoundError
 from shared.kafka.consumer import Delivery
 from shared.kafka.outbox import add_to_outbox
 from shared.metrics import EVENTS_WRITTEN, SUBMISSION_TO_BOOKING
@@ -44,12 +47,9 @@ from shared.telemetry import current_trace_headers
 _SET_BY_THE_STATEMENT = UUID(int=0)  # the case id and version of a submission's event: see save_submission
 
 
-class IdempotencyConflictError(Exception):
-    """The Idempotency-Key was used before for a different request."""
-
-
-class CaseNotFoundError(Exception):
-    pass
+class CaseNotFoundError(NotFoundError):
+    def __init__(self) -> None:
+        super().__init__("no case with this id")
 
 
 def today() -> date:
@@ -119,92 +119,57 @@ async def submit_case(
     return SubmissionReceipt(case_id=case_id, case_version=version, status=PipelineStatus.received), True
 
 
-async def replay_idempotent(
-    session: AsyncSession, *, client: str, key: str, request_hash: str, ttl: timedelta
-) -> tuple[int, SubmissionReceipt] | None:
-    """The stored answer for a key seen within its lifetime, None for a new key; 409 for a different body."""
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            col(IdempotencyRecord.client) == client,
-            col(IdempotencyRecord.key) == key,
-            col(IdempotencyRecord.created_at) < datetime.now(UTC) - ttl,
+async def withdraw_case(uow: UnitOfWork, *, case_id: UUID, topic: str) -> tuple[SubmissionReceipt, bool]:
+    """The receipt, and whether the case was withdrawn now (False: it was already)."""
+    async with uow.begin() as session:
+        case = await session.get(CaseRecord, case_id, with_for_update=True)
+        if case is None:
+            raise CaseNotFoundError
+        if case.withdrawn_at is not None:
+            return SubmissionReceipt(
+                case_id=case.case_id, case_version=case.version, status=PipelineStatus.withdrawn
+            ), False
+        case.withdrawn_at = datetime.now(UTC)
+        case.updated_at = case.withdrawn_at
+        envelope = EventEnvelope(
+            event_type=EventType.case_withdrawn,
+            case_id=case.case_id,
+            case_version=case.version,
+            payload={"withdrawn_at": case.withdrawn_at.isoformat()},
         )
-    )
-    record = await session.get(IdempotencyRecord, (client, key), with_for_update=True)
-    if record is None:
-        return None
-    if record.request_hash != request_hash:
-        raise IdempotencyConflictError
-    # Through the model again, so that the replay is the first answer byte for byte (JSONB reorders keys).
-    return record.status_code, SubmissionReceipt.model_validate(record.response)
-
-
-async def remember_idempotent(
-    session: AsyncSession,
-    *,
-    client: str,
-    key: str,
-    request_hash: str,
-    status_code: int,
-    response: dict[str, Any],
-) -> None:
-    session.add(
-        IdempotencyRecord(
-            client=client, key=key, request_hash=request_hash, status_code=status_code, response=response
-        )
-    )
-    await session.flush()
-
-
-async def withdraw_case(
-    session: AsyncSession, *, case_id: UUID, topic: str
-) -> tuple[SubmissionReceipt, bool]:
-    case = await session.get(CaseRecord, case_id, with_for_update=True)
-    if case is None:
-        raise CaseNotFoundError
-    if case.withdrawn_at is not None:
+        await _publish(session, topic, envelope)
+        await webhook_store.enqueue(await driver_connection(session), [_webhook_event(envelope)])
         return SubmissionReceipt(
             case_id=case.case_id, case_version=case.version, status=PipelineStatus.withdrawn
-        ), False
-    case.withdrawn_at = datetime.now(UTC)
-    case.updated_at = case.withdrawn_at
-    envelope = EventEnvelope(
-        event_type=EventType.case_withdrawn,
-        case_id=case.case_id,
-        case_version=case.version,
-        payload={"withdrawn_at": case.withdrawn_at.isoformat()},
-    )
-    await _publish(session, topic, envelope)
-    await webhook_store.enqueue(await driver_connection(session), [_webhook_event(envelope)])
-    return SubmissionReceipt(
-        case_id=case.case_id, case_version=case.version, status=PipelineStatus.withdrawn
-    ), True
+        ), True
 
 
-async def get_case(session: AsyncSession, case_id: UUID, *, with_trace: bool = False) -> CaseView:
-    case = await session.get(CaseRecord, case_id)
-    if case is None:
-        raise CaseNotFoundError
-    version = await session.get(CaseVersionRecord, (case_id, case.version))
-    view = case_view(case, version)
-    if with_trace:  # assigned, so the ops role's answer has the field even when it is null
-        view.trace_id = None if version is None else version.trace_id
-    return view
+async def get_case(uow: UnitOfWork, case_id: UUID, *, with_trace: bool = False) -> CaseView:
+    async with uow.read() as session:
+        case = await session.get(CaseRecord, case_id)
+        if case is None:
+            raise CaseNotFoundError
+        version = await session.get(CaseVersionRecord, (case_id, case.version))
+        view = case_view(case, version)
+        if with_trace:  # assigned, so the ops role's answer has the field even when it is null
+            view.trace_id = None if version is None else version.trace_id
+        return view
 
 
-async def get_case_fhir(session: AsyncSession, case_id: UUID) -> dict[str, Any]:
+async def get_case_fhir(uow: UnitOfWork, case_id: UUID) -> dict[str, Any]:
     """The case's results as a FHIR R4 Bundle (meetings.md §7)."""
-    case = await session.get(CaseRecord, case_id)
-    if case is None:
-        raise CaseNotFoundError
-    return case_bundle(
-        case_id=str(case.case_id),
-        case_version=case.version,
-        pseudonym=(case.content.get("patient") or {}).get("pseudonym"),
-        recommendation=case.recommendation_detail,
-        booking=case.booking,
-        outcome=case.outcome,
-    )
+    async with uow.read() as session:
+        case = await session.get(CaseRecord, case_id)
+        if case is None:
+            raise CaseNotFoundError
+        return case_bundle(
+            case_id=str(case.case_id),
+            case_version=case.version,
+            pseudonym=(case.content.get("patient") or {}).get("pseudonym"),
+            recommendation=case.recommendation_detail,
+            booking=case.booking,
+            outcome=case.outcome,
+        )
 
 
 async def record_downstream_decisions(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:

@@ -16,6 +16,7 @@ from services.intake.case_view import PipelineStatus
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
+from shared.db.unit_of_work import SessionUnitOfWork
 from shared.kafka.consumer import Delivery
 from shared.settings import ServiceSettings
 from tests.support.cases import a_case
@@ -97,16 +98,14 @@ async def test_the_newest_decision_for_the_newest_version_wins_in_a_batch(sessio
             booking(other_intakes_case, 1, "confirmed"),
         ],
     )
-    async with sessions() as session:
-        view = await service.get_case(session, case_id)
+    view = await service.get_case(SessionUnitOfWork(sessions), case_id)
     assert view.case_version == 2
     assert view.recommendation is not None and view.recommendation["case_version"] == 2
     assert view.booking == {"case_version": 2, "status": "confirmed"}
     assert view.status == PipelineStatus.booked
 
     await apply(sessions, [booking(case_id, 1, "waitlisted")])  # a late event of the older version
-    async with sessions() as session:
-        assert (await service.get_case(session, case_id)).booking == {
-            "case_version": 2,
-            "status": "confirmed",
-        }
+    assert (await service.get_case(SessionUnitOfWork(sessions), case_id)).booking == {
+        "case_version": 2,
+        "status": "confirmed",
+    }

@@ -19,14 +19,14 @@ from opentelemetry import context as otel_context
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.intake import service
+from services.intake.main import http_app
+from services.intake.settings import IntakeSettings
 from services.intake.webhooks.domain.targets import AllowedHosts
-from services.intake.webhooks.routes import build_webhook_router
 from services.intake.webhooks.worker import DeliveryWorker
-from shared.auth import TokenTable
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
-from shared.http.app import create_app
+from shared.db.unit_of_work import SessionUnitOfWork
 from shared.kafka.consumer import Delivery
 from shared.settings import ServiceSettings
 from tests.support.cases import a_case
@@ -37,14 +37,15 @@ from tests.support.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 TOPIC = "webhooks-test.case-events"
-TOKENS = TokenTable.parse(",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items()))
-LOOPBACK = AllowedHosts.parse("localhost,127.0.0.0/8,::1")
+LOOPBACK_HOSTS = "localhost,127.0.0.0/8,::1"
+LOOPBACK = AllowedHosts.parse(LOOPBACK_HOSTS)
 
 
 @dataclass
 class Setup:
     engine: AsyncEngine
     sessions: SessionFactory
+    uow: SessionUnitOfWork
     api: httpx.AsyncClient
     dsn: str
 
@@ -64,12 +65,14 @@ async def setup(webhooks_database: str) -> AsyncIterator[Setup]:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
 
-    app = create_app(
-        service="intake", title="test", lifespan=lifespan, readiness=dict, max_body_bytes=1_000_000
+    settings = IntakeSettings(
+        api_tokens=",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items()),
+        webhook_allowed_hosts=LOOPBACK_HOSTS,
     )
-    app.include_router(build_webhook_router(sessions, TOKENS, LOOPBACK))
+    app = http_app(settings, lifespan=lifespan, readiness=dict)
+    app.state.unit_of_work = uow = SessionUnitOfWork(sessions)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as api:
-        yield Setup(engine, sessions, api, webhooks_database.replace("+asyncpg", ""))
+        yield Setup(engine, sessions, uow, api, webhooks_database.replace("+asyncpg", ""))
     await engine.dispose()
 
 
@@ -270,8 +273,7 @@ async def test_recorded_events_are_delivered_signed_in_order(setup: Setup, recei
 async def test_a_withdrawal_is_delivered_as_case_withdrawn(setup: Setup, receiver: WebhookReceiver) -> None:
     hook = await subscribe(setup, receiver.url, ["case.withdrawn"], client="hospital-w")
     case_id = await submit(setup, client="hospital-w")
-    async with setup.sessions() as session, session.begin():
-        await service.withdraw_case(session, case_id=case_id, topic=TOPIC)
+    await service.withdraw_case(setup.uow, case_id=case_id, topic=TOPIC)
     async with worker(setup):
         (request,) = await wait_for(lambda: _settled(receiver, 1))
     body = request.verified(hook["secret"])

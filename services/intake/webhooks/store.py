@@ -12,6 +12,7 @@ import orjson
 from services.intake.webhooks.domain.events import WebhookEvent, matching_patterns
 from services.intake.webhooks.domain.schedule import should_disable
 from shared.db.driver import DriverConnection
+from shared.errors import ConflictError, NotFoundError
 
 # One row per (event, matching subscription of the case's client), in the order of the events given:
 # `seq` is the order in which one case's deliveries reach one endpoint. The caller holds the case's row lock
@@ -346,12 +347,16 @@ async def list_deliveries(
     ]
 
 
-class DeliveryNotFoundError(Exception):
-    pass
+class DeliveryNotFoundError(NotFoundError):
+    def __init__(self) -> None:
+        super().__init__("no delivery with this id for this webhook")
 
 
-class DeliveryStillQueuedError(Exception):
-    pass
+class DeliveryStillQueuedError(ConflictError):
+    title = "Still queued"
+
+    def __init__(self) -> None:
+        super().__init__("the delivery is pending: it will be tried again by itself")
 
 
 async def requeue(connection: DriverConnection, *, webhook_id: UUID, delivery_id: UUID) -> None:

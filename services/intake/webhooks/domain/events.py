@@ -9,6 +9,8 @@ from uuid import UUID
 
 import orjson
 
+from shared.errors import InvalidRequestError
+
 
 class WebhookEventType(StrEnum):
     recommendation_issued = "recommendation.issued"
@@ -26,9 +28,9 @@ FAMILIES_WITH_WILDCARD = frozenset({"booking"})
 SUBSCRIBABLE = frozenset({t.value for t in WebhookEventType} | {f + WILDCARD for f in FAMILIES_WITH_WILDCARD})
 
 
-class UnknownEventTypeError(ValueError):
+class UnknownEventTypeError(InvalidRequestError):
     def __init__(self, index: int) -> None:
-        super().__init__(f"unknown event type; one of {sorted(SUBSCRIBABLE)}")
+        super().__init__(f"event_types[{index}]", f"unknown event type; one of {sorted(SUBSCRIBABLE)}")
         self.index = index
 
 

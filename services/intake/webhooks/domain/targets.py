@@ -7,6 +7,8 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from shared.errors import InvalidRequestError
+
 DEFAULT_ALLOWED_HOSTS = "localhost,127.0.0.0/8,::1"
 MAX_URL_LENGTH = 2048
 
@@ -45,8 +47,11 @@ class AllowedHosts:
         return any(address in network for network in self.networks)
 
 
-class TargetRefusedError(ValueError):
+class TargetRefusedError(InvalidRequestError):
     """The URL may not be a webhook target; the message is the reason, without the URL."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("url", reason)
 
 
 def check_target(url: str, allowed: AllowedHosts) -> None:
