@@ -248,6 +248,8 @@ async def test_recorded_events_are_delivered_signed_in_order(setup: Setup, recei
 
     async with worker(setup):
         received = await wait_for(lambda: _settled(receiver, 3))
+        # Received is not yet settled: the worker writes the outcome after the answer.
+        await wait_for(lambda: _all_delivered(setup, hook, 2))
     await asyncio.sleep(0.3)
     received = receiver.received
     assert len(received) == 3  # two events to the first hook, the booking to the second; no other client's
