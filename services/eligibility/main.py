@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.eligibility.adapters.tables import SCHEMA, inbox, outbox
 from services.eligibility.api import build_router
-from services.eligibility.consumer import build_batch_handler, build_handlers
+from services.eligibility.consumer import subscription
 from services.eligibility.settings import EligibilitySettings
 from shared.auth import TokenTable
 from shared.contracts.asyncapi import asyncapi_document
@@ -22,13 +22,8 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    on_events = build_batch_handler(settings.topic(Topic.therapy_recommendations.value))
-    runtime.add_consumer(
-        "eligibility",
-        [Topic.case_events.value, Topic.mdt_outcomes.value],
-        build_handlers(on_events),
-        batch_handler=on_events,
-    )
+    consumed = subscription(settings.topic(Topic.therapy_recommendations.value))
+    runtime.subscribe(consumed)
 
     app = create_app(
         service="eligibility",
@@ -41,7 +36,7 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
             service="eligibility",
             title="eligibility: Kafka topics",
             sends=[Topic.therapy_recommendations],
-            receives=[Topic.case_events, Topic.mdt_outcomes],
+            receives=list(consumed.topics),
         ),
     )
     app.include_router(

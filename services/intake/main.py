@@ -11,8 +11,7 @@ from fastapi import FastAPI
 
 from services.intake.adapters.tables import SCHEMA, inbox, outbox
 from services.intake.api import build_router
-from services.intake.consumer import BATCH_HANDLER, HANDLERS
-from services.intake.service import TOPICS_CONSUMED
+from services.intake.consumer import SUBSCRIPTION
 from services.intake.settings import IntakeSettings
 from services.intake.webhooks.domain.targets import AllowedHosts
 from services.intake.webhooks.routes import build_webhook_router
@@ -31,7 +30,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS, batch_handler=BATCH_HANDLER)
+    runtime.subscribe(SUBSCRIPTION)
     allowed_hosts = AllowedHosts.parse(settings.webhook_allowed_hosts)
     webhooks = DeliveryWorker(
         runtime.engine,
@@ -70,7 +69,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
             service="intake",
             title="intake: Kafka topics",
             sends=[Topic.case_events],
-            receives=[Topic(topic) for topic in TOPICS_CONSUMED],
+            receives=list(SUBSCRIPTION.topics),
         ),
         body_limits={"/v1/fhir/": settings.max_fhir_body_bytes},
     )
