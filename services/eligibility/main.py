@@ -5,7 +5,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.eligibility.adapters.tables import SCHEMA, inbox, outbox
-from services.eligibility.api import build_router
+from services.eligibility.api import router
 from services.eligibility.consumer import subscription
 from services.eligibility.settings import EligibilitySettings
 from shared.auth import TokenTable
@@ -39,8 +39,8 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
             receives=list(consumed.topics),
         ),
     )
-    app.include_router(
-        build_router(runtime.sessions, TokenTable.parse(settings.api_tokens.get_secret_value()))
-    )
+    app.include_router(router)
     app.state.runtime = runtime
+    app.state.unit_of_work = runtime.unit_of_work
+    app.state.tokens = TokenTable.parse(settings.api_tokens.get_secret_value())
     return app
