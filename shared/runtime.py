@@ -19,9 +19,10 @@ from shared.db.tracing import instrument_asyncpg
 from shared.db.unit_of_work import SessionUnitOfWork
 from shared.http.app import ReadinessCheck
 from shared.kafka.client import client_options, create_producer
-from shared.kafka.consumer import BatchHandler, EventConsumer, Handler
+from shared.kafka.consumer import EventConsumer
 from shared.kafka.outbox import OutboxRelay
 from shared.kafka.producer import RenewableProducer
+from shared.kafka.subscription import Subscription
 from shared.kafka.topics import ensure_topics
 from shared.settings import ServiceSettings
 from shared.telemetry import setup_tracing
@@ -58,26 +59,19 @@ class ServiceRuntime:
         self.consumers: list[EventConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
 
-    def add_consumer(
-        self,
-        name: str,
-        topics: list[str],
-        handlers: dict[str, Handler],
-        *,
-        batch_handler: BatchHandler | None = None,
-    ) -> EventConsumer:
+    def subscribe(self, subscription: Subscription) -> EventConsumer:
         consumer = EventConsumer(
-            name=name,
-            topics=[self.settings.topic(topic) for topic in topics],
+            name=subscription.name,
+            topics=[self.settings.topic(topic.value) for topic in subscription.topics],
             group_id=self.settings.consumer_group(),
-            handlers=handlers,
+            event_types=subscription.event_types,
+            batch_handler=subscription.handler,
             session_factory=self.sessions,
             inbox=self.inbox,
             producer=self.producer,
             client_options=client_options(self.settings),
             batch_size=self.settings.consumer_batch_size,
             after_commit=self.relay.wake,
-            batch_handler=batch_handler,
         )
         self.consumers.append(consumer)
         return consumer

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.eligibility import outcomes, service
-from shared.contracts.events import EventType
-from shared.kafka.consumer import BatchHandler, Delivery, Handler, one_at_a_time
+from shared.contracts.events import EventType, Topic
+from shared.kafka.consumer import Delivery
+from shared.kafka.subscription import Subscription
 
 CASE_EVENT_TYPES = (EventType.case_submitted, EventType.case_updated, EventType.case_withdrawn)
 OUTCOME_EVENT_TYPES = (EventType.outcome_recorded,)
 
 
-def build_batch_handler(recommendation_topic: str) -> BatchHandler:
+def subscription(recommendation_topic: str) -> Subscription:
     async def on_events(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
         case_events = [d for d in deliveries if d.envelope.event_type in CASE_EVENT_TYPES]
         outcome_events = [d for d in deliveries if d.envelope.event_type in OUTCOME_EVENT_TYPES]
@@ -21,10 +22,9 @@ def build_batch_handler(recommendation_topic: str) -> BatchHandler:
         if outcome_events:
             await outcomes.apply_outcome_events(session, outcome_events)
 
-    return on_events
-
-
-def build_handlers(batch_handler: BatchHandler) -> dict[str, Handler]:
-    """The one-at-a-time handlers the consumer falls back on when a batch fails."""
-    handler = one_at_a_time(batch_handler)
-    return {event_type.value: handler for event_type in (*CASE_EVENT_TYPES, *OUTCOME_EVENT_TYPES)}
+    return Subscription(
+        name="eligibility",
+        topics=(Topic.case_events, Topic.mdt_outcomes),
+        event_types=frozenset((*CASE_EVENT_TYPES, *OUTCOME_EVENT_TYPES)),
+        handler=on_events,
+    )

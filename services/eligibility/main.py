@@ -5,8 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.eligibility.adapters.tables import SCHEMA, inbox, outbox
-from services.eligibility.api import build_router
-from services.eligibility.consumer import build_batch_handler, build_handlers
+from services.eligibility.api import router
+from services.eligibility.consumer import subscription
 from services.eligibility.settings import EligibilitySettings
 from shared.auth import TokenTable
 from shared.contracts.asyncapi import asyncapi_document
@@ -22,13 +22,8 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    on_events = build_batch_handler(settings.topic(Topic.therapy_recommendations.value))
-    runtime.add_consumer(
-        "eligibility",
-        [Topic.case_events.value, Topic.mdt_outcomes.value],
-        build_handlers(on_events),
-        batch_handler=on_events,
-    )
+    consumed = subscription(settings.topic(Topic.therapy_recommendations.value))
+    runtime.subscribe(consumed)
 
     app = create_app(
         service="eligibility",
@@ -41,11 +36,11 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
             service="eligibility",
             title="eligibility: Kafka topics",
             sends=[Topic.therapy_recommendations],
-            receives=[Topic.case_events, Topic.mdt_outcomes],
+            receives=list(consumed.topics),
         ),
     )
-    app.include_router(
-        build_router(runtime.sessions, TokenTable.parse(settings.api_tokens.get_secret_value()))
-    )
+    app.include_router(router)
     app.state.runtime = runtime
+    app.state.unit_of_work = runtime.unit_of_work
+    app.state.tokens = TokenTable.parse(settings.api_tokens.get_secret_value())
     return app

@@ -12,6 +12,8 @@ from services.eligibility.domain.concordance import DecisionRecord, TherapyConco
 from shared.contracts.codes import TherapyCode, Verdict
 from shared.contracts.outcome import Decision, Outcome
 from shared.db.driver import driver_connection
+from shared.db.unit_of_work import UnitOfWork
+from shared.errors import InvalidRequestError
 from shared.kafka.consumer import Delivery, PoisonEventError
 from shared.metrics import MDT_RECOMMENDATION_DECISIONS
 
@@ -63,11 +65,22 @@ async def apply_outcome_events(session: AsyncSession, deliveries: Sequence[Deliv
             ).inc()
 
 
+class PeriodReversedError(InvalidRequestError):
+    """`from` after `to`, answered like the filters' other refusals (request validation's detail)."""
+
+    def __init__(self) -> None:
+        super().__init__("from", "must not be after to")
+        self.detail = "1 field(s) failed validation"
+
+
 async def concordance_report(
-    session: AsyncSession, ruleset_version: str | None, since: date | None, until: date | None
+    uow: UnitOfWork, ruleset_version: str | None, since: date | None, until: date | None
 ) -> tuple[int, list[TherapyConcordance]]:
     """(number of cases counted, one entry per therapy)."""
-    outcomes = await latest_decisions(await driver_connection(session), ruleset_version, since, until)
+    if since is not None and until is not None and since > until:
+        raise PeriodReversedError()
+    async with uow.read() as session:
+        outcomes = await latest_decisions(await driver_connection(session), ruleset_version, since, until)
     records = [
         DecisionRecord(
             TherapyCode(row["therapy"]),

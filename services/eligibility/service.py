@@ -22,9 +22,16 @@ from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Recommendation
 from shared.db.driver import driver_connection
+from shared.db.unit_of_work import UnitOfWork
+from shared.errors import NotFoundError
 from shared.kafka.consumer import Delivery, PoisonEventError
 from shared.kafka.outbox import OutboxEvent, add_all_to_outbox
 from shared.telemetry import attached, current_trace_headers
+
+
+class RecommendationNotFoundError(NotFoundError):
+    def __init__(self) -> None:
+        super().__init__("no recommendation for this case")
 
 
 async def apply_case_events(session: AsyncSession, deliveries: Sequence[Delivery], *, topic: str) -> None:
@@ -120,15 +127,19 @@ def _announcement(topic: str, delivery: Delivery, content: dict[str, Any]) -> Ou
     )
 
 
-async def latest_recommendation(session: AsyncSession, case_id: UUID) -> Recommendation | None:
-    record = (
-        await session.exec(
-            select(RecommendationRecord)
-            .where(RecommendationRecord.case_id == case_id)
-            .order_by(
-                col(RecommendationRecord.case_version).desc(), col(RecommendationRecord.evaluated_at).desc()
+async def latest_recommendation(uow: UnitOfWork, case_id: UUID) -> Recommendation:
+    async with uow.read() as session:
+        record = (
+            await session.exec(
+                select(RecommendationRecord)
+                .where(RecommendationRecord.case_id == case_id)
+                .order_by(
+                    col(RecommendationRecord.case_version).desc(),
+                    col(RecommendationRecord.evaluated_at).desc(),
+                )
+                .limit(1)
             )
-            .limit(1)
-        )
-    ).first()
-    return None if record is None else Recommendation.model_validate(record.content)
+        ).first()
+    if record is None:
+        raise RecommendationNotFoundError()
+    return Recommendation.model_validate(record.content)

@@ -11,8 +11,7 @@ from fastapi import FastAPI
 
 from services.intake import api
 from services.intake.adapters.tables import SCHEMA, inbox, outbox
-from services.intake.consumer import BATCH_HANDLER, HANDLERS
-from services.intake.service import TOPICS_CONSUMED
+from services.intake.consumer import SUBSCRIPTION
 from services.intake.settings import IntakeSettings
 from services.intake.webhooks import routes as webhook_routes
 from services.intake.webhooks.domain.targets import AllowedHosts
@@ -31,7 +30,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         settings, schema=SCHEMA, migrations=Path(__file__).parent / "migrations", outbox=outbox, inbox=inbox
     )
-    runtime.add_consumer("intake", TOPICS_CONSUMED, HANDLERS, batch_handler=BATCH_HANDLER)
+    runtime.subscribe(SUBSCRIPTION)
     allowed_hosts = AllowedHosts.parse(settings.webhook_allowed_hosts)
     webhooks = DeliveryWorker(
         runtime.engine,
@@ -86,7 +85,7 @@ def http_app(
             service="intake",
             title="intake: Kafka topics",
             sends=[Topic.case_events],
-            receives=[Topic(topic) for topic in TOPICS_CONSUMED],
+            receives=list(SUBSCRIPTION.topics),
         ),
         body_limits={"/v1/fhir/": settings.max_fhir_body_bytes},
     )

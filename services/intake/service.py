@@ -35,7 +35,7 @@ from services.intake.fhir_out import case_bundle
 from services.intake.webhooks import store as webhook_store
 from services.intake.webhooks.domain.events import WebhookEvent
 from shared.contracts.case import CaseSubmission
-from shared.contracts.events import EventEnvelope, EventType, Topic
+from shared.contracts.events import EventEnvelope, EventType
 from shared.db.driver import autocommit_driver_connection, driver_connection
 from shared.db.unit_of_work import UnitOfWork
 from shared.errors import NotFoundError
@@ -238,6 +238,3 @@ def _webhook_event(envelope: EventEnvelope, trace_headers: dict[str, str] | None
         payload=envelope.payload,
         trace_headers=current_trace_headers() if trace_headers is None else trace_headers,
     )
-
-
-TOPICS_CONSUMED = [Topic.therapy_recommendations.value, Topic.mdt_bookings.value, Topic.mdt_outcomes.value]

@@ -13,7 +13,7 @@ from services.scheduler import views
 from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
 from services.scheduler.api import ApiContext, build_router, meetings_router, outcomes_router, teams_router
-from services.scheduler.consumer import TOPICS_CONSUMED, build_batch_handler, build_handlers
+from services.scheduler.consumer import subscription
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.timer import MeetingClock
@@ -41,8 +41,8 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
         calendars=CachedCalendars(),
         outcome_topic=settings.topic(Topic.mdt_outcomes.value),
     )
-    handlers = build_handlers(policy)
-    runtime.add_consumer("scheduler", TOPICS_CONSUMED, handlers, batch_handler=build_batch_handler(handlers))
+    consumed = subscription(policy)
+    runtime.subscribe(consumed)
     retrier = WorklistRetrier(runtime.sessions, policy, runtime.relay.wake)
 
     async def refresh_metrics() -> None:
@@ -79,7 +79,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
             service="scheduler",
             title="scheduler: Kafka topics",
             sends=[Topic.mdt_bookings, Topic.mdt_outcomes],
-            receives=[Topic(topic) for topic in TOPICS_CONSUMED],
+            receives=list(consumed.topics),
         ),
     )
     app.include_router(

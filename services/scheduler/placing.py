@@ -22,6 +22,7 @@ from services.scheduler.domain.readiness import from_case as readiness_from_case
 from services.scheduler.listing import booking_ids_of, keep_if_fits, list_on, take_off
 from services.scheduler.service import BookingPolicy
 from shared.contracts.booking import BookingStatus
+from shared.contracts.case import CaseSubmission
 from shared.contracts.codes import Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Recommendation
@@ -150,11 +151,12 @@ async def place_case(
     raise RuntimeError("could not list the case after repeated refusals")  # retried by the consumer
 
 
-async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
+async def on_recommendation(
+    session: AsyncSession, envelope: EventEnvelope, recommendation: Recommendation, policy: BookingPolicy
+) -> None:
     applies, booking, calendar_version = await service.case_and_placement(session, envelope)
     if not applies:
         return
-    recommendation = Recommendation.model_validate(envelope.payload)
     await outcome_writes.remember_recommendation(await driver_connection(session), recommendation)
     need = need_of(recommendation, mode_of(recommendation))
     verdicts = {t.code.value: t.status.value for t in recommendation.therapies}
@@ -254,10 +256,11 @@ async def retry_waitlisted(session: AsyncSession, booking_id: UUID, policy: Book
     return False
 
 
-async def on_case_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+async def on_case_changed(session: AsyncSession, envelope: EventEnvelope, case: CaseSubmission) -> None:
     """A submitted or changed case: re-opens a withdrawn one, and records its readiness for the meeting."""
     connection = await driver_connection(session)
     await service.reopen_if_withdrawn(session, envelope)
+    facts = case.model_dump(mode="json", include={"lesions", "neurology", "diagnostics"})
     await agenda_writes.record_readiness(
-        connection, envelope.case_id, envelope.case_version, readiness_from_case(envelope.payload)
+        connection, envelope.case_id, envelope.case_version, readiness_from_case(facts)
     )

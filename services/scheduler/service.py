@@ -380,11 +380,12 @@ async def case_and_placement(
     return True, await _open_booking(session, envelope.case_id), calendar_version
 
 
-async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
+async def book_recommendation(
+    session: AsyncSession, envelope: EventEnvelope, recommendation: Recommendation, policy: BookingPolicy
+) -> None:
     """Contracts.md §6 alone (a huddle for every case): the emergency path of placing.py."""
     applies, booking, calendar_version = await case_and_placement(session, envelope)
     if applies:
-        recommendation = Recommendation.model_validate(envelope.payload)
         await book_huddle(session, envelope, recommendation, booking, policy, calendar_version)
 
 

@@ -2,13 +2,15 @@
 
 - offsets are committed by hand, per partition, only after the record's database transaction committed;
 - the inbox (processed event ids) is written in that same transaction, so a redelivery changes nothing;
-- a record that can never succeed (not an envelope, failing its schema, an unknown event type, or a handler
-  that keeps failing on it) goes to `<topic>.dlq` with headers naming the error and where it came from;
+- a record that can never succeed (not an envelope, an event type the consumer does not take, failing its
+  schema, or a handler that keeps failing on it) goes to `<topic>.dlq` with headers naming the error and where
+  it came from;
 - a database or broker outage is retried with backoff and never skips a record.
 
-A consumer with a batch handler applies each polled partition batch with set-based statements in one
+The consumer applies each polled partition batch with its batch handler's set-based statements in one
 transaction (one inbox insert for the batch, the handler's few statements for all its records); if anything
-in it fails, nothing of it was committed and the records go one at a time through the path above.
+in it fails, nothing of it was committed and the records go one at a time through the path above, each as a
+batch of one to the same handler (`one_at_a_time`): a service declares one handler, never one per event.
 """
 
 import asyncio
@@ -30,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.contracts.events import EventEnvelope
+from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.messages import UnknownSchemaVersionError, parse_payload
 from shared.db.engine import SessionFactory
 from shared.db.errors import is_transient
@@ -44,7 +46,6 @@ from shared.telemetry import context_from_headers
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-Handler = Callable[[AsyncSession, EventEnvelope], Awaitable[None]]
 MAX_HANDLER_ATTEMPTS = 5
 
 
@@ -64,13 +65,14 @@ class Delivery:
 
 
 BatchHandler = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
+Handler = Callable[[AsyncSession, Delivery], Awaitable[None]]
 
 
 def one_at_a_time(batch_handler: BatchHandler) -> Handler:
-    """The per-record handler of a batch handler: a batch of one, in the current trace context."""
+    """The fallback of a batch handler: a record alone, as a batch of one."""
 
-    async def handler(session: AsyncSession, envelope: EventEnvelope) -> None:
-        await batch_handler(session, [Delivery(envelope, otel_context.get_current())])
+    async def handler(session: AsyncSession, delivery: Delivery) -> None:
+        await batch_handler(session, [delivery])
 
     return handler
 
@@ -110,30 +112,30 @@ class EventConsumer:
         name: str,
         topics: list[str],
         group_id: str,
-        handlers: dict[str, Handler],
+        event_types: frozenset[EventType],
+        batch_handler: BatchHandler,
         session_factory: SessionFactory,
         inbox: Table,
         producer: RenewableProducer,
         client_options: dict[str, Any],
         batch_size: int = 200,
         after_commit: Callable[[], None] | None = None,
-        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.name = name
         self._topics = topics
         self._group_id = group_id
-        self._handlers = handlers
+        self._event_types = event_types
         self._sessions = session_factory
         self._inbox = inbox
         self._producer = producer
         self._client_options = client_options
         self._batch_size = batch_size
         self._after_commit = after_commit
-        # Set-based application of a whole batch; `handlers` stay for the one-at-a-time fallback. Only for
-        # handlers that lock nothing shared across cases (each locks its batch's case rows, in id order), or
-        # that serialise their batches (the scheduler's): two members holding locks taken by different
-        # records of their batches could deadlock otherwise.
+        # Set-based application of a whole batch. Only for handlers that lock nothing shared across cases
+        # (each locks its batch's case rows, in id order), or that serialise their batches (the scheduler's):
+        # two members holding locks taken by different records of their batches could deadlock otherwise.
         self._batch_handler = batch_handler
+        self._handler = one_at_a_time(batch_handler)
         self._consumer: AIOKafkaConsumer | None = None
         self._processed_offsets: dict[TopicPartition, int] = {}
         self.progress = ConsumerProgress()
@@ -182,11 +184,7 @@ class EventConsumer:
             batch = await consumer.getmany(timeout_ms=500, max_records=self._batch_size)
             self.progress.last_poll_monotonic = loop.time()
             for tp, records in batch.items():
-                if self._batch_handler is not None:
-                    await self._apply_batch(records, self._batch_handler)
-                else:
-                    for record in records:
-                        await self._process(record)
+                await self._apply_batch(records)
                 self._processed_offsets[tp] = records[-1].offset + 1
                 self.progress.positions[tp] = records[-1].offset + 1
             self._report_lag(consumer)
@@ -216,17 +214,14 @@ class EventConsumer:
             # The partitions moved to another member; it re-reads them and the inbox drops the repeats.
             log.info("consumer %s could not commit (%s); records will be redelivered", self.name, error)
 
-    async def _parse(
-        self, record: ConsumerRecord[bytes, bytes]
-    ) -> tuple[EventEnvelope, Handler, BaseModel] | None:
-        """The record's envelope and handler; None once a record that can never be applied is dead-lettered."""
+    async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[EventEnvelope, BaseModel] | None:
+        """The record's envelope and payload; None once a record that can never be applied is dead-lettered."""
         try:
             envelope = EventEnvelope.model_validate_json(record.value or b"")
         except ValidationError as error:
             await self._dead_letter(record, "invalid_envelope", _describe(error))
             return None
-        handler = self._handlers.get(envelope.event_type.value)
-        if handler is None:
+        if envelope.event_type not in self._event_types:
             await self._dead_letter(record, "unknown_event_type", f"{self.name} has no handler for this type")
             return None
         # The payload is checked against its model before any handler runs: a bad one can never succeed.
@@ -238,48 +233,41 @@ class EventConsumer:
         except ValidationError as error:
             await self._dead_letter(record, "invalid_payload", _describe(error))
             return None
-        return envelope, handler, payload
+        return envelope, payload
 
-    async def _process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        parsed = await self._parse(record)
-        if parsed is not None:
-            await self._process_parsed(record, parsed[0], parsed[1])
-
-    async def _apply_batch(
-        self, records: list[ConsumerRecord[bytes, bytes]], batch_handler: BatchHandler
-    ) -> None:
+    async def _apply_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """One inbox insert for the partition batch, then the batch handler with the first deliveries, in one
         transaction. Any failure rolls it all back and the records are applied one at a time instead, by the
         path that retries, dead-letters and backs off."""
         parsed = [(record, *p) for record in records if (p := await self._parse(record)) is not None]
         if not parsed:
             return
-        spans = [self._start_span(record, envelope) for record, envelope, _, _ in parsed]
+        spans = [self._start_span(record, envelope) for record, envelope, _ in parsed]
         try:
             with self._batch_scope(records[0].topic, spans):
                 async with self._sessions() as session, session.begin():
                     first = await record_first_deliveries(
-                        session, self._inbox, self.name, [envelope.event_id for _, envelope, _, _ in parsed]
+                        session, self._inbox, self.name, [envelope.event_id for _, envelope, _ in parsed]
                     )
                     deliveries: list[Delivery] = []
-                    for (_, envelope, _, payload), span in zip(parsed, spans, strict=True):
+                    for (_, envelope, payload), span in zip(parsed, spans, strict=True):
                         if envelope.event_id in first:
                             first.discard(envelope.event_id)  # a repeat within the batch is a duplicate
                             deliveries.append(Delivery(envelope, trace.set_span_in_context(span), payload))
-                    await batch_handler(session, deliveries)
+                    await self._batch_handler(session, deliveries)
         except asyncio.CancelledError:
             _end_all(spans)
             raise
         except Exception as error:
             log.info("consumer %s applies a batch one by one after %s", self.name, type(error).__name__)
             _end_all(spans)
-            for record, envelope, handler, _ in parsed:
-                await self._process_parsed(record, envelope, handler)
+            for record, envelope, payload in parsed:
+                await self._process_parsed(record, envelope, payload)
             return
         _end_all(spans)
         self.progress.batches_applied += 1
         applied = {delivery.envelope.event_id for delivery in deliveries}
-        for record, envelope, _, _ in parsed:
+        for record, envelope, _ in parsed:
             self.progress.processed += 1
             outcome = "applied" if envelope.event_id in applied else "duplicate"
             applied.discard(envelope.event_id)
@@ -333,14 +321,16 @@ class EventConsumer:
         return trace.use_span(self._start_span(record, envelope), end_on_exit=True)
 
     async def _process_parsed(
-        self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope, handler: Handler
+        self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope, payload: BaseModel
     ) -> None:
         with self._span(record, envelope) as span:
-            await self._apply_with_retries(record, envelope, handler, span)
+            delivery = Delivery(envelope, otel_context.get_current(), payload)
+            await self._apply_with_retries(record, delivery, span)
 
     async def _apply_with_retries(
-        self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope, handler: Handler, span: Any
+        self, record: ConsumerRecord[bytes, bytes], delivery: Delivery, span: Any
     ) -> None:
+        envelope = delivery.envelope
         failures = 0
         backoff = 0.2
         while True:
@@ -348,7 +338,7 @@ class EventConsumer:
                 async with self._sessions() as session, session.begin():
                     first = await record_first_delivery(session, self._inbox, self.name, envelope.event_id)
                     if first:
-                        await handler(session, envelope)
+                        await self._handler(session, delivery)
                 self.progress.processed += 1
                 RECORDS_CONSUMED.labels(self.name, record.topic, "applied" if first else "duplicate").inc()
                 return

@@ -16,7 +16,7 @@ from services.intake.adapters.tables import inbox
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.client import client_options, create_producer
-from shared.kafka.consumer import Delivery, EventConsumer, PoisonEventError, one_at_a_time
+from shared.kafka.consumer import Delivery, EventConsumer, PoisonEventError
 from shared.kafka.dead_letters import read_dead_letters
 from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
@@ -82,12 +82,12 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
         name=f"batch-{uuid.uuid4().hex[:6]}",
         topics=[topic],
         group_id=f"batch-{uuid.uuid4().hex[:6]}",
-        handlers={EventType.case_updated.value: one_at_a_time(batch_handler)},
+        event_types=frozenset({EventType.case_updated}),
+        batch_handler=batch_handler,
         session_factory=sessions,
         inbox=inbox,
         producer=producer,
         client_options=client_options(settings),
-        batch_handler=batch_handler,
     )
     task = asyncio.create_task(consumer.run())
     try:

@@ -20,6 +20,7 @@ from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Discussion
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
+from shared.db.unit_of_work import SessionUnitOfWork
 from shared.kafka.consumer import Delivery, PoisonEventError
 from shared.settings import ServiceSettings
 from tests.support.cases import a_case
@@ -257,9 +258,7 @@ async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_get
     await apply_in_one_batch(sessions, deliveries([(0, EventType.case_submitted, 1)], [case_id]))
     [result] = await outcome(engine, [case_id])
     assert result == {"announced": [], "stored": [1], "progress": (1, False)}
-    async with sessions() as session:
-        kept = await latest_recommendation(session, case_id)
-    assert kept is not None
+    kept = await latest_recommendation(SessionUnitOfWork(sessions), case_id)
     assert (kept.ruleset_version, kept.discussion, kept.discussion_reasons) == ("2026.11", None, [])
 
     await apply_in_one_batch(sessions, deliveries([(0, EventType.case_updated, 2)], [case_id]))
@@ -269,9 +268,7 @@ async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_get
         "stored": [1, 2],
         "progress": (2, False),
     }
-    async with sessions() as session:
-        latest = await latest_recommendation(session, case_id)
-    assert latest is not None
+    latest = await latest_recommendation(SessionUnitOfWork(sessions), case_id)
     assert (latest.case_version, latest.ruleset_version) == (2, "2026.12")
     assert latest.discussion == Discussion.full
     assert latest.discussion_reasons[:2] == ["urgency_urgent", "surgery_consider"]

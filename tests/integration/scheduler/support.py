@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import Range
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.scheduler import placing, service
 from services.scheduler.adapters.tables import (
     AgendaItemRecord,
     AvailabilityWindowRecord,
@@ -25,8 +26,10 @@ from services.scheduler.adapters.tables import (
 )
 from services.scheduler.domain import align_up
 from services.scheduler.service import BookingPolicy
+from shared.contracts.case import CaseSubmission
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
+from shared.contracts.recommendation import Recommendation
 
 TOPIC = "test.mdt-bookings"
 POLICY = BookingPolicy(duration=timedelta(minutes=30), booking_topic=TOPIC)
@@ -104,6 +107,23 @@ def recommendation(
             "alerts": [],
         },
     )
+
+
+async def on_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
+    """placing.on_recommendation as the scheduler's consumer calls it: with the payload parsed."""
+    await placing.on_recommendation(
+        session, envelope, Recommendation.model_validate(envelope.payload), policy
+    )
+
+
+async def book_recommendation(session: AsyncSession, envelope: EventEnvelope, policy: BookingPolicy) -> None:
+    await service.book_recommendation(
+        session, envelope, Recommendation.model_validate(envelope.payload), policy
+    )
+
+
+async def on_case_changed(session: AsyncSession, envelope: EventEnvelope) -> None:
+    await placing.on_case_changed(session, envelope, CaseSubmission.model_validate(envelope.payload))
 
 
 def withdrawal(case_id: uuid.UUID, version: int = 1) -> EventEnvelope:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from services.scheduler import service
 from services.scheduler.adapters.calendar_cache import CachedCalendars
-from services.scheduler.consumer import build_batch_handler, build_handlers
+from services.scheduler.consumer import subscription
 from shared.contracts.codes import Specialty
 from shared.db.engine import SessionFactory
 from shared.kafka.consumer import Delivery
@@ -20,6 +20,7 @@ from tests.integration.scheduler.support import (
     PANEL,
     POLICY,
     add_clinician,
+    book_recommendation,
     next_hour,
     open_booking,
     overlapping_active_participations,
@@ -37,7 +38,7 @@ def cached_policy() -> tuple[service.BookingPolicy, CachedCalendars]:
 async def book(sessions: SessionFactory, policy: service.BookingPolicy) -> uuid.UUID:
     case_id = uuid.uuid4()
     async with sessions() as session, session.begin():
-        await service.book_recommendation(session, recommendation(case_id), policy)
+        await book_recommendation(session, recommendation(case_id), policy)
     return case_id
 
 
@@ -68,10 +69,9 @@ async def test_a_batch_in_one_transaction_books_distinct_slots_from_one_copy(
     async with sessions() as session, session.begin():
         await staff(session, PANEL, 1, first, 3)
     policy, cache = cached_policy()
-    handlers = build_handlers(policy)
     case_ids = [uuid.uuid4() for _ in range(4)]
     async with sessions() as session, session.begin():
-        await build_batch_handler(handlers)(
+        await subscription(policy).handler(
             session, [Delivery(recommendation(case_id), otel_context.get_current()) for case_id in case_ids]
         )
     async with sessions() as session:
@@ -86,7 +86,7 @@ async def test_a_booking_rolled_back_is_forgotten_by_the_copy(sessions: SessionF
         await staff(session, PANEL, 1, first, 3)
     policy, _ = cached_policy()
     async with sessions() as session, session.begin():
-        await service.book_recommendation(session, recommendation(uuid.uuid4()), policy)
+        await book_recommendation(session, recommendation(uuid.uuid4()), policy)
         await session.rollback()
     case_id = await book(sessions, policy)
     async with sessions() as session:

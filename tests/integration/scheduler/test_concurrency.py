@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.scheduler import service
 from services.scheduler.adapters import calendar_cache, calendars
 from services.scheduler.adapters.tables import BookingParticipantRecord, BookingRecord
 from services.scheduler.domain import ClinicianCalendar, is_on_grid
@@ -22,6 +21,7 @@ from shared.db.engine import SessionFactory
 from tests.integration.scheduler.support import (
     PANEL,
     POLICY,
+    book_recommendation,
     booking_events,
     next_hour,
     overlapping_active_participations,
@@ -57,7 +57,7 @@ async def book_all_at_once(sessions: SessionFactory, case_ids: list[uuid.UUID]) 
     async def book(case_id: uuid.UUID) -> None:
         await start.wait()
         async with sessions() as session, session.begin():
-            await service.book_recommendation(session, recommendation(case_id), POLICY)
+            await book_recommendation(session, recommendation(case_id), POLICY)
 
     tasks = [asyncio.create_task(book(case_id)) for case_id in case_ids]
     start.set()
@@ -123,7 +123,7 @@ async def test_concurrent_events_for_one_case_leave_one_open_booking(sessions: S
     async def book(version: int) -> None:
         await start.wait()
         async with sessions() as session, session.begin():
-            await service.book_recommendation(session, recommendation(case_id, version=version), POLICY)
+            await book_recommendation(session, recommendation(case_id, version=version), POLICY)
 
     tasks = [asyncio.create_task(book(version)) for version in range(1, 11)]
     start.set()

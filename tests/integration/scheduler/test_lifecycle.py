@@ -22,6 +22,7 @@ from tests.integration.scheduler.support import (
     POLICY,
     TOPIC,
     add_clinician,
+    book_recommendation,
     booking_events,
     next_hour,
     open_booking,
@@ -39,7 +40,7 @@ async def book(
     sessions: SessionFactory, case_id: uuid.UUID, policy: BookingPolicy = POLICY, **kw: object
 ) -> None:
     async with sessions() as session, session.begin():
-        await service.book_recommendation(session, recommendation(case_id, **kw), policy)  # type: ignore[arg-type]
+        await book_recommendation(session, recommendation(case_id, **kw), policy)  # type: ignore[arg-type]
 
 
 async def test_new_availability_retries_the_worklist_emergency_first_then_by_deadline(

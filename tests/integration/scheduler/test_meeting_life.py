@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from services.scheduler import coordination, meetings, placing, service, teams
+from services.scheduler import coordination, meetings, service, teams
 from services.scheduler.adapters.tables import (
     AgendaItemRecord,
     AuditRecord,
@@ -30,11 +30,14 @@ from tests.integration.scheduler.support import (
     booking_events,
     listed_items,
     next_hour,
+    on_case_changed,
+    on_recommendation,
     open_booking,
     recommendation,
     staff,
     withdrawal,
 )
+from tests.support.cases import a_case
 
 pytestmark = pytest.mark.integration
 PANEL = (*QUORUM, Specialty.palliative_care)
@@ -55,16 +58,16 @@ async def routine_case(
     case_id = uuid.uuid4()
     diagnostics = {"imaging_reviewed": True, "histology_confirmed": True} if ready else {}
     async with sessions() as session, session.begin():
-        await placing.on_case_changed(
+        await on_case_changed(
             session,
             EventEnvelope(
                 event_type=EventType.case_submitted,
                 case_id=case_id,
                 case_version=1,
-                payload={"lesions": [{"id": "a", "site": "femur"}], "diagnostics": diagnostics},
+                payload=a_case(lesions=[{"id": "a", "site": "femur"}], diagnostics=diagnostics),
             ),
         )
-        await placing.on_recommendation(
+        await on_recommendation(
             session, recommendation(case_id, urgency=Urgency.routine, specialties=specialties), POLICY
         )
     return case_id
@@ -231,18 +234,21 @@ async def test_a_later_case_version_updates_the_listed_items_readiness(sessions:
     _, [meeting] = await clinic(sessions, [72])
     case_id = await routine_case(sessions, ready=True)
 
-    async def case_event(version: int, payload: dict[str, object]) -> None:
+    async def case_event(version: int, lesions: list[dict[str, str]], diagnostics: dict[str, bool]) -> None:
         async with sessions() as session, session.begin():
-            await placing.on_case_changed(
+            await on_case_changed(
                 session,
                 EventEnvelope(
-                    event_type=EventType.case_updated, case_id=case_id, case_version=version, payload=payload
+                    event_type=EventType.case_updated,
+                    case_id=case_id,
+                    case_version=version,
+                    payload=a_case(lesions=lesions, diagnostics=diagnostics),
                 ),
             )
 
     spine = [{"id": "a", "site": "spine", "spine_level": "T4"}]
-    await case_event(2, {"lesions": spine, "diagnostics": {"histology_confirmed": False}})
-    await case_event(1, {"lesions": [], "diagnostics": {"histology_confirmed": True}})  # late: ignored
+    await case_event(2, spine, {"histology_confirmed": False})
+    await case_event(1, [{"id": "a", "site": "femur"}], {"histology_confirmed": True})  # late: ignored
     async with sessions() as session:
         [item] = await listed_items(session, meeting)
     assert item.readiness == {"imaging": True, "histology": False, "spine_mri": None}

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.scheduler import placing, views
+from services.scheduler import views
 from services.scheduler.api import ApiContext, meetings_router, teams_router
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import TokenTable
@@ -23,6 +23,7 @@ from tests.integration.scheduler.support import (
     add_meeting,
     add_team,
     next_hour,
+    on_recommendation,
     recommendation,
     staff,
 )
@@ -102,7 +103,7 @@ async def test_a_coordinators_week(api: httpx.AsyncClient, sessions: SessionFact
     cases = [uuid.uuid4() for _ in range(3)]
     async with sessions() as session, session.begin():
         for n, case_id in enumerate(cases):
-            await placing.on_recommendation(
+            await on_recommendation(
                 session, recommendation(case_id, urgency=Urgency.routine, hours=336 + n), POLICY
             )
     agenda = (await api.get(f"/v1/meetings/{tuesday['meeting_id']}/agenda")).json()
@@ -162,7 +163,7 @@ async def test_bad_input_names_the_field_and_changes_nothing(
     assert (await api.post(f"/v1/meetings/{finished['meeting_id']}/finish")).status_code == 200
     case_id = uuid.uuid4()
     async with sessions() as session, session.begin():
-        await placing.on_recommendation(session, recommendation(case_id, urgency=Urgency.routine), POLICY)
+        await on_recommendation(session, recommendation(case_id, urgency=Urgency.routine), POLICY)
     [item] = (await api.get(f"/v1/meetings/{meeting['meeting_id']}/agenda")).json()
     path = f"/v1/meetings/{meeting['meeting_id']}/items/{item['item_id']}"
     into_finished = await api.post(f"{path}/move", json={"meeting_id": finished["meeting_id"]})
@@ -190,15 +191,13 @@ async def test_worklist_kinds(sessions: SessionFactory) -> None:
         await add_meeting(session, team_id, next_hour(24 * 20))
     waiting, late, soon = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with sessions() as session, session.begin():
-        await placing.on_recommendation(
+        await on_recommendation(
             session,
             recommendation(waiting, urgency=Urgency.routine, specialties=[Specialty.physiatry], hours=20),
             POLICY,
         )
-        await placing.on_recommendation(
-            session, recommendation(late, urgency=Urgency.routine, hours=40), POLICY
-        )
-        await placing.on_recommendation(session, recommendation(soon, urgency=Urgency.routine), POLICY)
+        await on_recommendation(session, recommendation(late, urgency=Urgency.routine, hours=40), POLICY)
+        await on_recommendation(session, recommendation(soon, urgency=Urgency.routine), POLICY)
     now = datetime.now(UTC)
     async with sessions() as session:
         found = {
@@ -218,7 +217,7 @@ async def test_an_answer_shows_positions_as_renumbered_in_the_same_transaction(
     cases = [uuid.uuid4() for _ in range(3)]
     async with sessions() as session, session.begin():
         for n, case_id in enumerate(cases):
-            await placing.on_recommendation(
+            await on_recommendation(
                 session, recommendation(case_id, urgency=Urgency.routine, hours=336 + n), POLICY
             )
     path = f"/v1/meetings/{meeting['meeting_id']}"

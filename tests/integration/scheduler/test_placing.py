@@ -11,7 +11,7 @@ from sqlalchemy import func, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from services.scheduler import placing, service
+from services.scheduler import service
 from services.scheduler.adapters.tables import ActivePlacementRecord, MeetingRecord
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope
@@ -24,6 +24,7 @@ from tests.integration.scheduler.support import (
     booking_events,
     listed_items,
     next_hour,
+    on_recommendation,
     open_booking,
     participants,
     recommendation,
@@ -49,7 +50,7 @@ async def clinic(
 
 async def place(sessions: SessionFactory, envelope: EventEnvelope) -> None:
     async with sessions() as session, session.begin():
-        await placing.on_recommendation(session, envelope, POLICY)
+        await on_recommendation(session, envelope, POLICY)
 
 
 async def test_a_routine_case_is_listed_on_the_first_meeting_after_the_cutoff(
