@@ -4,7 +4,15 @@ import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from services.scheduler.domain import is_on_grid
 from shared.contracts.codes import Specialty
@@ -140,8 +148,11 @@ def _supported_date(value: date) -> date:
     return value
 
 
+# Documented without `format: time`: RFC 3339's time has an offset, which a local wall-clock time has not.
 LocalGridTime = Annotated[
-    time, AfterValidator(_local_on_grid), Field(json_schema_extra={"pattern": LOCAL_GRID_TIME})
+    time,
+    AfterValidator(_local_on_grid),
+    WithJsonSchema({"type": "string", "pattern": LOCAL_GRID_TIME, "examples": ["09:00"]}),
 ]
 SupportedDate = Annotated[
     date, AfterValidator(_supported_date), Field(json_schema_extra={"pattern": DATE_PATTERN})
