@@ -10,39 +10,41 @@ from uuid import UUID, uuid4
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import placement_state, placing, service
+from services.scheduler import placement_state, placing, service, views
 from services.scheduler.adapters import agenda_writes, meeting_reads
 from services.scheduler.adapters.tables import AgendaItemRecord, BookingRecord, MeetingRecord
 from services.scheduler.coordination import ConflictError, InvalidRequestError, NotFoundError, audit
 from services.scheduler.domain.agenda import AgendaEntry, insert, move
 from services.scheduler.domain.placement import Mode, Need, Refusal, refusal
 from services.scheduler.listing import shifted
-from services.scheduler.meeting_schemas import ItemUpdate, MeetingCreate
+from services.scheduler.meeting_schemas import AgendaItemPublic, ItemUpdate, MeetingCreate, MeetingPublic
 from services.scheduler.meetings import MeetingConflictError, locked_meeting, serialise
 from services.scheduler.service import BookingPolicy
 from services.scheduler.teams import get_team
 from services.scheduler.views import entry
 from shared.contracts.events import EventType
 from shared.db.driver import driver_connection
+from shared.db.unit_of_work import UnitOfWork
 
 OPEN = ("scheduled", "locked")
 
 
-async def create_meeting(session: AsyncSession, actor: str, body: MeetingCreate) -> MeetingRecord:
-    await get_team(session, body.team_id)
-    if body.start <= service.now_utc():
-        raise InvalidRequestError("start", "must be in the future")
-    meeting = MeetingRecord(
-        meeting_id=uuid4(),
-        team_id=body.team_id,
-        start=body.start,
-        end=body.start + timedelta(minutes=body.duration_minutes),
-        capacity_minutes=body.capacity_minutes or body.duration_minutes,
-    )
-    session.add(meeting)
-    await session.flush()
-    audit(session, actor, "create", "meeting", meeting.meeting_id, team_id=body.team_id)
-    return meeting
+async def create_meeting(uow: UnitOfWork, actor: str, body: MeetingCreate) -> MeetingPublic:
+    async with uow.begin() as session:
+        await get_team(session, body.team_id)
+        if body.start <= service.now_utc():
+            raise InvalidRequestError("start", "must be in the future")
+        meeting = MeetingRecord(
+            meeting_id=uuid4(),
+            team_id=body.team_id,
+            start=body.start,
+            end=body.start + timedelta(minutes=body.duration_minutes),
+            capacity_minutes=body.capacity_minutes or body.duration_minutes,
+        )
+        session.add(meeting)
+        await session.flush()
+        audit(session, actor, "create", "meeting", meeting.meeting_id, team_id=body.team_id)
+        return await views.meeting(session, meeting.meeting_id)
 
 
 async def _item(session: AsyncSession, meeting_id: UUID, item_id: UUID) -> AgendaItemRecord:
@@ -56,7 +58,30 @@ async def _announce_moved(session: AsyncSession, policy: BookingPolicy, item_ids
     await placing.announce_shifted(session, policy, item_ids)
 
 
+async def _listed(session: AsyncSession, meeting_id: UUID, item_id: UUID) -> AgendaItemPublic:
+    return next(i for i in await views.agenda(session, meeting_id) if i.item_id == item_id)
+
+
 async def update_item(
+    uow: UnitOfWork, actor: str, meeting_id: UUID, item_id: UUID, body: ItemUpdate, policy: BookingPolicy
+) -> AgendaItemPublic:
+    """`minutes` (409 when the agenda would exceed capacity), `position` (1..n; the others renumber),
+    `readiness`; the item as it is after the change."""
+    async with uow.begin() as session:
+        await _update_item(session, actor, meeting_id, item_id, body, policy)
+        return await _listed(session, meeting_id, item_id)
+
+
+async def move_item(
+    uow: UnitOfWork, actor: str, meeting_id: UUID, item_id: UUID, target_id: UUID, policy: BookingPolicy
+) -> AgendaItemPublic:
+    """To another meeting (409 naming why it cannot go there); the item as it is on that meeting."""
+    async with uow.begin() as session:
+        await _move_item(session, actor, meeting_id, item_id, target_id, policy)
+        return await _listed(session, target_id, item_id)
+
+
+async def _update_item(
     session: AsyncSession,
     actor: str,
     meeting_id: UUID,
@@ -114,7 +139,7 @@ async def update_item(
     return item
 
 
-async def move_item(
+async def _move_item(
     session: AsyncSession, actor: str, meeting_id: UUID, item_id: UUID, target_id: UUID, policy: BookingPolicy
 ) -> AgendaItemRecord:
     """The item goes to `target_id` where its order puts it: 409 naming the reason when that meeting is

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from services.scheduler import views
 from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
-from services.scheduler.api import ApiContext, build_router, meetings_router, outcomes_router, teams_router
+from services.scheduler.api import ROUTERS, ApiContext
 from services.scheduler.consumer import subscription
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
@@ -43,7 +43,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
     )
     consumed = subscription(policy)
     runtime.subscribe(consumed)
-    retrier = WorklistRetrier(runtime.sessions, policy, runtime.relay.wake)
+    retrier = WorklistRetrier(runtime.unit_of_work, policy)
 
     async def refresh_metrics() -> None:
         await runtime.refresh_metrics()
@@ -53,9 +53,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
                 await views.meetings_without_quorum(session, datetime.now(UTC), timedelta(hours=48))
             )
 
-    clock = MeetingClock(
-        runtime.sessions, policy, runtime.relay.wake, retrier.trigger, settings.meeting_clock_seconds
-    )
+    clock = MeetingClock(runtime.unit_of_work, policy, retrier.trigger, settings.meeting_clock_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,25 +80,10 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
             receives=list(consumed.topics),
         ),
     )
-    app.include_router(
-        build_router(
-            runtime.sessions,
-            TokenTable.parse(settings.api_tokens.get_secret_value()),
-            policy,
-            retrier,
-            runtime.relay.wake,
-            settings.clinic_timezone,
-        )
-    )
-    app.include_router(teams_router)
-    app.include_router(meetings_router)
-    app.include_router(outcomes_router)
-    app.state.scheduler_api = ApiContext(
-        sessions=runtime.sessions,
-        tokens=TokenTable.parse(settings.api_tokens.get_secret_value()),
-        policy=policy,
-        retrier=retrier,
-        on_commit=runtime.relay.wake,
-    )
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.unit_of_work = runtime.unit_of_work
+    app.state.tokens = TokenTable.parse(settings.api_tokens.get_secret_value())
+    app.state.scheduler_api = ApiContext(policy, retrier, settings.clinic_timezone)
     app.state.runtime = runtime
     return app

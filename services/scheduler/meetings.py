@@ -9,6 +9,7 @@ consumer's batches do: a meeting's row and the cases' rows are then always taken
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.scheduler import placing, service
+from services.scheduler import placing, service, views
 from services.scheduler.adapters import meeting_reads
 from services.scheduler.adapters.booking_writes import lock_booking_batches
 from services.scheduler.adapters.tables import (
@@ -35,8 +36,11 @@ from services.scheduler.domain.meeting import Deferral, ListedItem, MeetingState
 from services.scheduler.domain.readiness import is_ready
 from services.scheduler.domain.series import horizon, local_today, occurrences
 from services.scheduler.listing import take_off
+from services.scheduler.meeting_schemas import MeetingPublic
 from services.scheduler.service import BookingPolicy
 from shared.db.driver import driver_connection
+from shared.db.unit_of_work import UnitOfWork
+from shared.errors import FieldProblem
 from shared.metrics import MDT_MEETING_UTILISATION
 
 SYSTEM_ACTOR = "scheduler"
@@ -47,7 +51,7 @@ class MeetingConflictError(ConflictError):
     """The meeting's status forbids the change (409 naming the status)."""
 
     def __init__(self, status: str, action: str) -> None:
-        super().__init__(f"the meeting is {status}; it cannot be {action}")
+        super().__init__(f"the meeting is {status}; it cannot be {action}", [FieldProblem("status", status)])
         self.status = status
 
 
@@ -165,6 +169,20 @@ async def cancel_meeting(
     return await _transition(session, meeting_id, "cancel", policy, actor, service.now_utc())
 
 
+async def change_status(
+    uow: UnitOfWork,
+    action: Literal["lock", "finish", "cancel"],
+    meeting_id: UUID,
+    policy: BookingPolicy,
+    actor: str,
+) -> MeetingPublic:
+    """A coordinator's lock, finish or cancel; the meeting as it is after it."""
+    run = {"lock": lock_meeting, "finish": finish_meeting, "cancel": cancel_meeting}[action]
+    async with uow.begin() as session:
+        await run(session, meeting_id, policy, actor)
+        return await views.meeting(session, meeting_id)
+
+
 _DUE = text(
     """
     SELECT m.meeting_id FROM scheduler.meetings m JOIN scheduler.teams t USING (team_id)
@@ -186,53 +204,58 @@ async def lock_due(session: AsyncSession, policy: BookingPolicy, now: datetime) 
 
 
 async def record_absence(
-    session: AsyncSession, meeting_id: UUID, clinician_id: int, policy: BookingPolicy, actor: str
-) -> MeetingRecord:
+    uow: UnitOfWork, meeting_id: UUID, clinician_id: int, policy: BookingPolicy, actor: str
+) -> MeetingPublic:
     """The member is `declined`; listed items that lose their quorum are deferred (quorum_lost)."""
-    await serialise(session)
-    meeting = await locked_meeting(session, meeting_id)
-    if meeting.status not in ("scheduled", "locked"):
-        raise MeetingConflictError(meeting.status, "changed")
-    member = await session.get(TeamMemberRecord, (meeting.team_id, clinician_id))
-    if member is None:
-        raise NotFoundError(f"clinician {clinician_id} is not a member of the meeting's team")
-    await session.execute(
-        pg_insert(AbsenceRecord)
-        .values(meeting_id=meeting_id, clinician_id=clinician_id)
-        .on_conflict_do_nothing()
-    )
-    await session.flush()
-    facts = await meeting_reads.meeting_facts(await driver_connection(session), meeting_id)
-    assert facts is not None
-    items = await listed_items(session, meeting_id)
-    deferrals = life.after_absence(
-        meeting.status, _as_listed(items), list(facts.candidate.attendees), facts.candidate.quorum_specialties
-    )
-    cases = await defer(session, deferrals, policy, service.now_utc())
-    audit(
-        session,
-        actor,
-        "absence",
-        "meeting",
-        meeting_id,
-        clinician_id=clinician_id,
-        deferred=[str(c) for c in cases],
-    )
-    return meeting
+    async with uow.begin() as session:
+        await serialise(session)
+        meeting = await locked_meeting(session, meeting_id)
+        if meeting.status not in ("scheduled", "locked"):
+            raise MeetingConflictError(meeting.status, "changed")
+        member = await session.get(TeamMemberRecord, (meeting.team_id, clinician_id))
+        if member is None:
+            raise NotFoundError(f"clinician {clinician_id} is not a member of the meeting's team")
+        await session.execute(
+            pg_insert(AbsenceRecord)
+            .values(meeting_id=meeting_id, clinician_id=clinician_id)
+            .on_conflict_do_nothing()
+        )
+        await session.flush()
+        facts = await meeting_reads.meeting_facts(await driver_connection(session), meeting_id)
+        assert facts is not None
+        items = await listed_items(session, meeting_id)
+        deferrals = life.after_absence(
+            meeting.status,
+            _as_listed(items),
+            list(facts.candidate.attendees),
+            facts.candidate.quorum_specialties,
+        )
+        cases = await defer(session, deferrals, policy, service.now_utc())
+        audit(
+            session,
+            actor,
+            "absence",
+            "meeting",
+            meeting_id,
+            clinician_id=clinician_id,
+            deferred=[str(c) for c in cases],
+        )
+        return await views.meeting(session, meeting_id)
 
 
-async def remove_absence(session: AsyncSession, meeting_id: UUID, clinician_id: int, actor: str) -> bool:
+async def remove_absence(uow: UnitOfWork, meeting_id: UUID, clinician_id: int, actor: str) -> bool:
     """Takes a recorded absence back. Returns whether there was one (deferred items stay where they went)."""
-    await serialise(session)
-    meeting = await locked_meeting(session, meeting_id)
-    absence = await session.get(AbsenceRecord, (meeting_id, clinician_id))
-    if absence is None:
-        raise NotFoundError(f"no absence of clinician {clinician_id} at meeting {meeting_id}")
-    if meeting.status not in ("scheduled", "locked"):
-        raise MeetingConflictError(meeting.status, "changed")
-    await session.delete(absence)
-    audit(session, actor, "absence_removed", "meeting", meeting_id, clinician_id=clinician_id)
-    return True
+    async with uow.begin() as session:
+        await serialise(session)
+        meeting = await locked_meeting(session, meeting_id)
+        absence = await session.get(AbsenceRecord, (meeting_id, clinician_id))
+        if absence is None:
+            raise NotFoundError(f"no absence of clinician {clinician_id} at meeting {meeting_id}")
+        if meeting.status not in ("scheduled", "locked"):
+            raise MeetingConflictError(meeting.status, "changed")
+        await session.delete(absence)
+        audit(session, actor, "absence_removed", "meeting", meeting_id, clinician_id=clinician_id)
+        return True
 
 
 async def materialise_series(

@@ -25,16 +25,23 @@ from shared.contracts.codes import Specialty, TherapyCode, Verdict
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.outcome import Outcome, OutcomeRequest
 from shared.db.driver import driver_connection
+from shared.db.unit_of_work import UnitOfWork
+from shared.errors import DomainError, FieldProblem, InvalidRequestError
 from shared.kafka.outbox import add_to_outbox
 from shared.metrics import MDT_DEADLINE_MISSED, MDT_TIME_TO_DISCUSSION
 
 
-class OutcomeInvalidError(Exception):
+class OutcomeInvalidError(InvalidRequestError):
     """The outcome breaks §6's rules: answered 422 with every failing field."""
 
+    title = "Invalid outcome"
+
     def __init__(self, problems: list[OutcomeProblem]) -> None:
-        super().__init__(f"{len(problems)} field(s) failed validation")
-        self.problems = problems
+        DomainError.__init__(
+            self,
+            f"{len(problems)} field(s) failed validation",
+            [FieldProblem(p.field, p.reason) for p in problems],
+        )
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ class _Discussed:
 
 
 async def record_item_outcome(
-    session: AsyncSession,
+    uow: UnitOfWork,
     meeting_id: UUID,
     item_id: UUID,
     request: OutcomeRequest,
@@ -63,42 +70,43 @@ async def record_item_outcome(
     actor: str,
     policy: BookingPolicy,
 ) -> Outcome:
-    item = await session.get(AgendaItemRecord, item_id, with_for_update=True)
-    if item is None or item.meeting_id != meeting_id:
-        raise NotFoundError("no such item on this meeting")
-    connection = await driver_connection(session)
-    await _refuse_withdrawn(session, item.case_id)
-    if item.status == "deferred":
-        now_at = await outcome_writes.current_listing(connection, item.case_id)
-        where = (
-            f"; the case moved to item {now_at['item_id']} of meeting {now_at['meeting_id']}"
-            if now_at is not None
-            else "; the case is not listed on a meeting now"
+    async with uow.begin() as session:
+        item = await session.get(AgendaItemRecord, item_id, with_for_update=True)
+        if item is None or item.meeting_id != meeting_id:
+            raise NotFoundError("no such item on this meeting")
+        connection = await driver_connection(session)
+        await _refuse_withdrawn(session, item.case_id)
+        if item.status == "deferred":
+            now_at = await outcome_writes.current_listing(connection, item.case_id)
+            where = (
+                f"; the case moved to item {now_at['item_id']} of meeting {now_at['meeting_id']}"
+                if now_at is not None
+                else "; the case is not listed on a meeting now"
+            )
+            raise ConflictError(f"item {item_id} was deferred ({item.reason}){where}")
+        if item.status == "withdrawn":
+            raise ConflictError(f"item {item_id} was withdrawn ({item.reason}): its case was placed again")
+        meeting = await session.get(MeetingRecord, meeting_id)
+        assert meeting is not None  # the item's foreign key
+        now = datetime.now(UTC)
+        members = await outcome_writes.meeting_members(connection, meeting_id)
+        discussed = _Discussed(
+            case_id=item.case_id,
+            case_version=item.case_version,
+            urgency=item.urgency,
+            deadline=item.deadline,
+            discussed_at=min(meeting.start, now),
+            required=frozenset(Specialty(s) for s in item.required_specialties),
+            eligible={clinician: Specialty(specialty) for clinician, specialty in members.items()},
+            meeting_id=meeting_id,
+            item=item,
+            booking_id=item.booking_id,
         )
-        raise ConflictError(f"item {item_id} was deferred ({item.reason}){where}")
-    if item.status == "withdrawn":
-        raise ConflictError(f"item {item_id} was withdrawn ({item.reason}): its case was placed again")
-    meeting = await session.get(MeetingRecord, meeting_id)
-    assert meeting is not None  # the item's foreign key
-    now = datetime.now(UTC)
-    members = await outcome_writes.meeting_members(connection, meeting_id)
-    discussed = _Discussed(
-        case_id=item.case_id,
-        case_version=item.case_version,
-        urgency=item.urgency,
-        deadline=item.deadline,
-        discussed_at=min(meeting.start, now),
-        required=frozenset(Specialty(s) for s in item.required_specialties),
-        eligible={clinician: Specialty(specialty) for clinician, specialty in members.items()},
-        meeting_id=meeting_id,
-        item=item,
-        booking_id=item.booking_id,
-    )
-    return await _record(session, discussed, request, role=role, actor=actor, policy=policy, now=now)
+        return await _record(session, discussed, request, role=role, actor=actor, policy=policy, now=now)
 
 
 async def record_huddle_outcome(
-    session: AsyncSession,
+    uow: UnitOfWork,
     booking_id: UUID,
     request: OutcomeRequest,
     *,
@@ -106,36 +114,37 @@ async def record_huddle_outcome(
     actor: str,
     policy: BookingPolicy,
 ) -> Outcome:
-    booking = await session.get(BookingRecord, booking_id, with_for_update=True)
-    if booking is None:
-        raise NotFoundError("no such booking")
-    await _refuse_withdrawn(session, booking.case_id)
-    if booking.kind == "meeting":
-        raise ConflictError(
-            f"booking {booking_id} is a listing on meeting {booking.meeting_id}: record the outcome on its "
-            f"agenda item {booking.item_id}"
+    async with uow.begin() as session:
+        booking = await session.get(BookingRecord, booking_id, with_for_update=True)
+        if booking is None:
+            raise NotFoundError("no such booking")
+        await _refuse_withdrawn(session, booking.case_id)
+        if booking.kind == "meeting":
+            raise ConflictError(
+                f"booking {booking_id} is a listing on meeting {booking.meeting_id}: record the outcome on its "
+                f"agenda item {booking.item_id}"
+            )
+        if booking.status != "confirmed" or booking.start is None:
+            raise ConflictError(
+                f"booking {booking_id} is {booking.status}: only a confirmed huddle has an outcome"
+            )
+        now = datetime.now(UTC)
+        participants = await outcome_writes.huddle_participants(await driver_connection(session), booking_id)
+        # A partial emergency panel was booked knowing what it lacked: those specialties cannot be asked for.
+        required = set(booking.required_specialties) - set(booking.missing_specialties)
+        discussed = _Discussed(
+            case_id=booking.case_id,
+            case_version=booking.case_version,
+            urgency=booking.urgency,
+            deadline=booking.deadline,
+            discussed_at=min(booking.start, now),
+            required=frozenset(Specialty(s) for s in required),
+            eligible={clinician: Specialty(specialty) for clinician, specialty in participants.items()},
+            meeting_id=None,
+            item=None,
+            booking_id=booking_id,
         )
-    if booking.status != "confirmed" or booking.start is None:
-        raise ConflictError(
-            f"booking {booking_id} is {booking.status}: only a confirmed huddle has an outcome"
-        )
-    now = datetime.now(UTC)
-    participants = await outcome_writes.huddle_participants(await driver_connection(session), booking_id)
-    # A partial emergency panel was booked knowing what it lacked: those specialties cannot be asked for.
-    required = set(booking.required_specialties) - set(booking.missing_specialties)
-    discussed = _Discussed(
-        case_id=booking.case_id,
-        case_version=booking.case_version,
-        urgency=booking.urgency,
-        deadline=booking.deadline,
-        discussed_at=min(booking.start, now),
-        required=frozenset(Specialty(s) for s in required),
-        eligible={clinician: Specialty(specialty) for clinician, specialty in participants.items()},
-        meeting_id=None,
-        item=None,
-        booking_id=booking_id,
-    )
-    return await _record(session, discussed, request, role=role, actor=actor, policy=policy, now=now)
+        return await _record(session, discussed, request, role=role, actor=actor, policy=policy, now=now)
 
 
 async def _refuse_withdrawn(session: AsyncSession, case_id: UUID) -> None:

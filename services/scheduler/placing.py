@@ -27,6 +27,7 @@ from shared.contracts.codes import Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Recommendation
 from shared.db.driver import DriverConnection, driver_connection
+from shared.db.unit_of_work import UnitOfWork
 
 # Each refusal by the database (another placement took the last minutes first) re-reads the meetings.
 MAX_LISTING_ATTEMPTS = 16
@@ -254,6 +255,12 @@ async def retry_waitlisted(session: AsyncSession, booking_id: UUID, policy: Book
         await service.announce(session, policy, EventType.booking_confirmed, booking)
         return True
     return False
+
+
+async def retry_entry(uow: UnitOfWork, booking_id: UUID, policy: BookingPolicy) -> bool:
+    """One worklist entry in its own transaction (the worklist retrier's); True when it now has a place."""
+    async with uow.begin() as session:
+        return await retry_waitlisted(session, booking_id, policy)
 
 
 async def on_case_changed(session: AsyncSession, envelope: EventEnvelope, case: CaseSubmission) -> None:

@@ -41,6 +41,8 @@ from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Recommendation
 from shared.db.driver import driver_connection
+from shared.db.unit_of_work import UnitOfWork
+from shared.errors import InvalidRequestError
 from shared.kafka.outbox import add_to_outbox
 
 # An emergency never waits on a full panel: at least these meet within 24 h (issue: emergency cases).
@@ -51,6 +53,7 @@ URGENCY_RANK = {Urgency.emergency.value: 0, Urgency.urgent.value: 1, Urgency.rou
 # every lost race means another booking committed, so this bound is only reached under extreme contention,
 # and then the consumer retries the whole event.
 MAX_PLACEMENT_ATTEMPTS = 64
+MAX_SLOT_RANGE = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -546,7 +549,7 @@ async def move_booking(
 
 
 async def search_slots(
-    session: AsyncSession,
+    uow: UnitOfWork,
     specialties: Collection[Specialty],
     *,
     since: datetime,
@@ -555,17 +558,24 @@ async def search_slots(
     limit: int = DEFAULT_LIST_LIMIT,
 ) -> list[datetime]:
     """`GET /v1/slots`: grid starts in `[since, until)` at which one clinician of every specialty is free."""
-    horizon = since
-    size = FIRST_HORIZON
-    starts: list[datetime] = []
-    while horizon < until:
-        # A short horizon first, growing: `limit` starts are usually found within the first days.
-        horizon = min(until, horizon + size) if horizon + 2 * size < until else until
-        size *= 4
-        calendars = await load_calendars(session, specialties, since=align_up(since), until=horizon)
-        starts = list_slot_starts(
-            calendars, specialties, not_before=since, until=horizon, duration=duration, limit=limit
-        )
-        if len(starts) >= limit:
-            break
-    return starts
+    if until <= since:
+        raise InvalidRequestError("to", "to must be after from")
+    if until - since > MAX_SLOT_RANGE:
+        raise InvalidRequestError("to", "the range may span 90 days at most")
+    if align_up(since) + duration > until:
+        return []  # no grid start in the range leaves room for the duration (and none may be asked of SQL)
+    async with uow.read() as session:
+        horizon = since
+        size = FIRST_HORIZON
+        starts: list[datetime] = []
+        while horizon < until:
+            # A short horizon first, growing: `limit` starts are usually found within the first days.
+            horizon = min(until, horizon + size) if horizon + 2 * size < until else until
+            size *= 4
+            calendars = await load_calendars(session, specialties, since=align_up(since), until=horizon)
+            starts = list_slot_starts(
+                calendars, specialties, not_before=since, until=horizon, duration=duration, limit=limit
+            )
+            if len(starts) >= limit:
+                break
+        return starts

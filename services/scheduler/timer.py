@@ -13,7 +13,7 @@ from uuid import UUID
 
 from services.scheduler import meetings, service
 from services.scheduler.service import BookingPolicy
-from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +21,13 @@ log = logging.getLogger(__name__)
 class MeetingClock:
     def __init__(
         self,
-        sessions: SessionFactory,
+        uow: UnitOfWork,
         policy: BookingPolicy,
-        on_commit: Callable[[], None],
         on_new_meetings: Callable[[], None],
         interval_seconds: float,
     ) -> None:
-        self._sessions = sessions
+        self._uow = uow
         self._policy = policy
-        self._on_commit = on_commit
         self._on_new_meetings = on_new_meetings
         self._interval = interval_seconds
         self._free_minutes: int | None = None
@@ -38,7 +36,7 @@ class MeetingClock:
         """One round: new meetings within the horizon, then every lock that is due. Returns the meetings
         this instance locked."""
         now = now or service.now_utc()
-        async with self._sessions() as session, session.begin():
+        async with self._uow.begin() as session:
             created = await meetings.materialise_all(session, now)
             free = await meetings.free_minutes(session, now)
         # New meetings, and capacity freed (an item withdrawn, deferred or shortened), re-try the worklist
@@ -48,11 +46,9 @@ class MeetingClock:
         self._free_minutes = free
         locked: list[UUID] = []
         while True:
-            async with self._sessions() as session, session.begin():
+            async with self._uow.begin() as session:
                 batch = await meetings.lock_due(session, self._policy, now)
             locked += batch
-            if batch:
-                self._on_commit()
             if len(batch) < meetings.LOCK_BATCH:
                 return locked
 

@@ -27,6 +27,8 @@ from services.scheduler.meeting_schemas import (
 from shared.contracts.booking import Booking, BookingStatus, Participant, PlacementKind
 from shared.contracts.codes import Specialty, Urgency
 from shared.db.driver import DriverConnection, driver_connection
+from shared.db.unit_of_work import UnitOfWork
+from shared.errors import NotFoundError
 
 
 def entry(row: Any) -> AgendaEntry:
@@ -182,8 +184,30 @@ def meeting_public(facts: meeting_reads.MeetingFacts) -> MeetingPublic:
 async def meeting(session: AsyncSession, meeting_id: UUID) -> MeetingPublic:
     facts = await meeting_reads.meeting_facts(await driver_connection(session), meeting_id)
     if facts is None:
-        raise LookupError(meeting_id)
+        raise NotFoundError(f"no meeting {meeting_id}")
     return meeting_public(facts)
+
+
+async def find_meeting(uow: UnitOfWork, meeting_id: UUID) -> MeetingPublic:
+    async with uow.read() as session:
+        return await meeting(session, meeting_id)
+
+
+async def find_meetings(
+    uow: UnitOfWork,
+    team_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+    status: str | None,
+    limit: int,
+) -> list[MeetingPublic]:
+    async with uow.read() as session:
+        return await meetings(session, team_id, since, until, status, limit)
+
+
+async def find_agenda(uow: UnitOfWork, meeting_id: UUID, *, every_status: bool) -> list[AgendaItemPublic]:
+    async with uow.read() as session:
+        return await agenda(session, meeting_id, every_status=every_status)
 
 
 _MEETING_IDS = """
@@ -217,7 +241,7 @@ async def agenda(
     connection = await driver_connection(session)
     facts = await meeting_reads.meeting_facts(connection, meeting_id)
     if facts is None:
-        raise LookupError(meeting_id)
+        raise NotFoundError(f"no meeting {meeting_id}")
     starts = await agenda_starts(connection, meeting_id, facts.candidate.start)
     statuses = ["listed", "discussed"] + (["deferred", "withdrawn"] if every_status else [])
     items = (

@@ -2,22 +2,18 @@
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from services.scheduler import placing, service
 from services.scheduler.service import BookingPolicy
-from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 class WorklistRetrier:
-    def __init__(
-        self, sessions: SessionFactory, policy: BookingPolicy, on_commit: Callable[[], None]
-    ) -> None:
-        self._sessions = sessions
+    def __init__(self, uow: UnitOfWork, policy: BookingPolicy) -> None:
+        self._uow = uow
         self._policy = policy
-        self._on_commit = on_commit
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[int]] = set()
 
@@ -30,14 +26,11 @@ class WorklistRetrier:
     async def retry_all(self) -> int:
         booked = 0
         async with self._lock:
-            async with self._sessions() as session:
+            async with self._uow.read() as session:
                 entries = [booking.booking_id for booking in await service.worklist(session)]
             for booking_id in entries:
                 try:
-                    async with self._sessions() as session, session.begin():
-                        booked += await placing.retry_waitlisted(session, booking_id, self._policy)
+                    booked += await placing.retry_entry(self._uow, booking_id, self._policy)
                 except Exception:
                     log.exception("worklist entry could not be retried; it stays on the worklist")
-            if booked:
-                self._on_commit()
         return booked

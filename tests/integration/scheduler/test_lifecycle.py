@@ -17,6 +17,7 @@ from services.scheduler.worklist import WorklistRetrier
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import SessionUnitOfWork
 from tests.integration.scheduler.support import (
     PANEL,
     POLICY,
@@ -68,7 +69,7 @@ async def test_new_availability_retries_the_worklist_emergency_first_then_by_dea
             s.value for s in PANEL
         )
 
-    retrier = WorklistRetrier(sessions, POLICY, lambda: None)
+    retrier = WorklistRetrier(SessionUnitOfWork(sessions), POLICY)
     booked_order = []
     start = next_hour()
     for n in range(4):  # one more slot each time: the worklist is served in its order
@@ -193,10 +194,9 @@ async def test_a_clinician_made_inactive_moves_their_bookings(sessions: SessionF
     case_id = uuid.uuid4()
     await book(sessions, case_id)
     surgeon = staff_ids[Specialty.surgery][0]
-    async with sessions() as session, session.begin():
-        change = await coordination.update_clinician(
-            session, "coordinator-1", surgeon, ClinicianUpdate(active=False), POLICY
-        )
+    change = await coordination.update_clinician(
+        SessionUnitOfWork(sessions), "coordinator-1", surgeon, ClinicianUpdate(active=False), POLICY
+    )
     async with sessions() as session:
         booking = await open_booking(session, case_id)
         events = await booking_events(session, case_id)
@@ -226,14 +226,12 @@ async def test_deleting_the_window_under_a_booking_moves_it_and_other_windows_le
         )
     case_id = uuid.uuid4()
     await book(sessions, case_id)
-    async with sessions() as session:
-        windows = await coordination.list_windows(session, surgeon)
+    uow = SessionUnitOfWork(sessions)
+    windows = await coordination.list_windows(uow, surgeon)
     first, second = (w.id for w in windows)
     assert first is not None and second is not None
-    async with sessions() as session, session.begin():
-        assert await coordination.delete_window(session, "c", surgeon, second, POLICY) == {}
-    async with sessions() as session, session.begin():
-        moved = await coordination.delete_window(session, "c", surgeon, first, POLICY)
+    assert await coordination.delete_window(uow, "c", surgeon, second, POLICY) == {}
+    moved = await coordination.delete_window(uow, "c", surgeon, first, POLICY)
     async with sessions() as session:
         booking = await open_booking(session, case_id)
         assert moved == {booking.booking_id: "booking.waitlisted"}
@@ -335,8 +333,9 @@ async def test_each_event_shows_the_booking_as_the_database_holds_it(sessions: S
     assert {p["clinician_id"] for p in payload["participants"]} == people
     # A participant made inactive: the booking is moved, and the event shows where.
     gone = next(iter(people & set(staffed[Specialty.surgery])))
-    async with sessions() as session, session.begin():
-        await coordination.update_clinician(session, "test", gone, ClinicianUpdate(active=False), POLICY)
+    await coordination.update_clinician(
+        SessionUnitOfWork(sessions), "test", gone, ClinicianUpdate(active=False), POLICY
+    )
     async with sessions() as session:
         view = await service.booking_view(session, await open_booking(session, case_id))
     event, payload = (await _events(sessions, case_id))[-1]

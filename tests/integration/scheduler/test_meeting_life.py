@@ -22,6 +22,7 @@ from services.scheduler.timer import MeetingClock
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import SessionUnitOfWork
 from tests.integration.scheduler.support import (
     POLICY,
     QUORUM,
@@ -144,10 +145,9 @@ async def test_an_absence_defers_the_items_that_lose_their_quorum(sessions: Sess
     members, (first, second) = await clinic(sessions, [72, 100])
     palliative = await routine_case(sessions, ready=True, specialties=(Specialty.palliative_care,))
     surgical = await routine_case(sessions, ready=True)
-    async with sessions() as session, session.begin():
-        await meetings.record_absence(
-            session, first, members[Specialty.palliative_care][0], POLICY, "coordinator"
-        )
+    await meetings.record_absence(
+        SessionUnitOfWork(sessions), first, members[Specialty.palliative_care][0], POLICY, "coordinator"
+    )
     async with sessions() as session:
         assert [i.case_id for i in await listed_items(session, first)] == [surgical]
         assert (await open_booking(session, palliative)).meeting_id == second
@@ -212,19 +212,18 @@ async def test_a_withdrawn_window_or_a_removed_member_defers_what_loses_its_quor
     palliative = await routine_case(sessions, ready=True, specialties=(Specialty.palliative_care,))
     surgical = await routine_case(sessions, ready=True)
     [palliative_doctor] = members[Specialty.palliative_care]
-    async with sessions() as session:
-        [window] = await coordination.list_windows(session, palliative_doctor)
-    async with sessions() as session, session.begin():
-        await coordination.delete_window(session, "coordinator", palliative_doctor, window.id or 0, POLICY)
+    uow = SessionUnitOfWork(sessions)
+    [window] = await coordination.list_windows(uow, palliative_doctor)
+    await coordination.delete_window(uow, "coordinator", palliative_doctor, window.id or 0, POLICY)
     async with sessions() as session:
         assert [i.case_id for i in await listed_items(session, first)] == [surgical]
         assert (await open_booking(session, palliative)).status == "waitlisted"  # nobody at any meeting
         [*_, (event, payload)] = await booking_events(session, palliative)
     assert event == "booking.waitlisted" and payload["reason"].startswith("quorum_lost")
     [surgeon] = members[Specialty.surgery]
-    async with sessions() as session, session.begin():
+    async with sessions() as session:
         team_id = (await session.get(MeetingRecord, first)).team_id  # type: ignore[union-attr]
-        await teams.delete_member(session, "coordinator", team_id, surgeon, POLICY)
+    await teams.delete_member(uow, "coordinator", team_id, surgeon, POLICY)
     async with sessions() as session:
         assert await listed_items(session, first) == [] and await listed_items(session, second) == []
         assert (await open_booking(session, surgical)).status == "waitlisted"
@@ -259,7 +258,7 @@ async def test_the_clock_locks_at_the_cutoff_and_retries_the_worklist_when_capac
 ) -> None:
     _, (soon, later) = await clinic(sessions, [47, 100])  # the first one's cut-off (48 h) has passed
     retries: list[str] = []
-    clock = MeetingClock(sessions, POLICY, lambda: None, lambda: retries.append("retry"), 30)
+    clock = MeetingClock(SessionUnitOfWork(sessions), POLICY, lambda: retries.append("retry"), 30)
     assert await clock.tick() == [soon]
     assert [await status(sessions, m) for m in (soon, later)] == ["locked", "scheduled"]
     assert await clock.tick() == [] and retries == []

@@ -12,11 +12,14 @@ import pytest
 from fastapi import FastAPI
 
 from services.scheduler import views
-from services.scheduler.api import ApiContext, meetings_router, teams_router
+from services.scheduler.api import ApiContext
+from services.scheduler.api.meetings import router as meetings_router
+from services.scheduler.api.teams import router as teams_router
 from services.scheduler.worklist import WorklistRetrier
 from shared.auth import TokenTable
 from shared.contracts.codes import Specialty, Urgency
 from shared.db.engine import SessionFactory
+from shared.db.unit_of_work import SessionUnitOfWork
 from shared.http.app import create_app
 from tests.integration.scheduler.support import (
     POLICY,
@@ -47,9 +50,10 @@ async def api(sessions: SessionFactory) -> AsyncIterator[httpx.AsyncClient]:
     app.include_router(teams_router)
     app.include_router(meetings_router)
     tokens = TokenTable.parse(",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items()))
-    app.state.scheduler_api = ApiContext(
-        sessions, tokens, POLICY, WorklistRetrier(sessions, POLICY, lambda: None), lambda: None
-    )
+    uow = SessionUnitOfWork(sessions)
+    app.state.unit_of_work = uow
+    app.state.tokens = tokens
+    app.state.scheduler_api = ApiContext(POLICY, WorklistRetrier(uow, POLICY), "Europe/London")
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
         transport=transport, base_url="http://scheduler", headers=auth("coordinator")
