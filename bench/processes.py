@@ -72,6 +72,72 @@ class PeakMemory:
                 self.by_service[name] = max(self.by_service.get(name, 0.0), vm_hwm_mb(service.process.pid))
 
 
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: [0] state, [1] parent pid, [11] utime, [12] stime."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split("(", 1)[1].split(")", 1)[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+def _all_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def cpu_of_tree(root: int, pids: list[int]) -> float:
+    """CPU time of a process and its descendants (uvicorn's workers, a service's consumer processes)."""
+    children: dict[int, list[int]] = {}
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields:
+            children.setdefault(int(fields[1]), []).append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu_seconds(pid)
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def cpu_snapshot(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each service's processes (with their children), every `postgres` process
+    and Kafka's JVM (`java`): the whole machine's work for the pipeline."""
+    pids = _all_pids()
+    snapshot = {name: sum(cpu_of_tree(root, pids) for root in group) for name, group in roots.items()}
+    commands = {pid: _command(pid) for pid in pids}
+    snapshot["PostgreSQL"] = sum(cpu_seconds(pid) for pid, c in commands.items() if c == "postgres")
+    snapshot["Kafka (JVM)"] = sum(cpu_seconds(pid) for pid, c in commands.items() if c == "java")
+    return snapshot
+
+
+def cpu_per_case(before: dict[str, float], after: dict[str, float], cases: int) -> dict[str, float]:
+    """CPU milliseconds per case by process group, and their `total`."""
+    costs = {name: round(1000 * (after[name] - before[name]) / max(cases, 1), 2) for name in before}
+    costs["total"] = round(sum(costs.values()), 2)
+    return costs
+
+
+def service_roots(pipeline: Pipeline) -> dict[str, list[int]]:
+    """Each service's top process ids (instances of one service under its name)."""
+    roots: dict[str, list[int]] = {}
+    for key, service in pipeline.services.items():
+        roots.setdefault(key.split("-")[0], []).append(service.process.pid)
+    return roots
+
+
 def start_many(pipeline: Pipeline, specs: list[tuple[str, str]]) -> None:
     """Starts (service, instance key) pairs at once, then waits for each to be ready."""
     with ThreadPoolExecutor(max_workers=max(len(specs), 1)) as pool:
