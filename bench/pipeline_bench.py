@@ -50,9 +50,9 @@ from bench.kafka_tools import (
 )
 from bench.load import Attack, LoadGenerator, case_payloads
 from bench.processes import (
+    CpuMeter,
     PeakMemory,
     cpu_per_case,
-    cpu_snapshot,
     empty_fastapi,
     noop_otlp_sink,
     service_env,
@@ -296,11 +296,11 @@ class Bench:
             )
             return attack, await watcher
 
-        roots = service_roots(pipeline)
-        before = cpu_snapshot(roots)
+        meter = CpuMeter(service_roots(pipeline), pipeline.env["DATABASE_URL"], self.kafka)
+        before = meter.snapshot()
         attack, lag = asyncio.run(both())
         # From the load's start until the groups' lag is back near zero (or the settle time is up).
-        cpu = cpu_per_case(before, cpu_snapshot(roots), attack.codes.get("202", 0))
+        cpu = cpu_per_case(before, meter.snapshot(), attack.codes.get("202", 0))
         self.memory.sample(pipeline)
         bookings = asyncio.run(read_bookings(self.kafka, prefix))
         confirmed: dict[str, int] = {}

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -73,18 +74,11 @@ class PeakMemory:
 
 
 def _stat_fields(pid: int) -> list[str]:
-    """/proc/<pid>/stat after the command name: [0] state, [1] parent pid, [11] utime, [12] stime."""
+    """/proc/<pid>/stat after the command name: [1] parent pid, [11] utime, [12] stime."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return []
-
-
-def _command(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split("(", 1)[1].split(")", 1)[0]
-    except (OSError, IndexError):
-        return ""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -93,39 +87,93 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
 
 
-def _all_pids() -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
-
-
-def cpu_of_tree(root: int, pids: list[int]) -> float:
-    """CPU time of a process and its descendants (uvicorn's workers, a service's consumer processes)."""
+def _children() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
-    for pid in pids:
-        fields = _stat_fields(pid)
-        if fields:
-            children.setdefault(int(fields[1]), []).append(pid)
-    total, todo = 0.0, [root]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def _tree(root: int, children: dict[int, list[int]]) -> list[int]:
+    found, todo = [], [root]
     while todo:
         pid = todo.pop()
-        total += cpu_seconds(pid)
+        found.append(pid)
         todo.extend(children.get(pid, ()))
-    return total
+    return found
 
 
-def cpu_snapshot(roots: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds used so far by each service's processes (with their children), every `postgres` process
-    and Kafka's JVM (`java`): the whole machine's work for the pipeline."""
-    pids = _all_pids()
-    snapshot = {name: sum(cpu_of_tree(root, pids) for root in group) for name, group in roots.items()}
-    commands = {pid: _command(pid) for pid in pids}
-    snapshot["PostgreSQL"] = sum(cpu_seconds(pid) for pid, c in commands.items() if c == "postgres")
-    snapshot["Kafka (JVM)"] = sum(cpu_seconds(pid) for pid, c in commands.items() if c == "java")
-    return snapshot
+def listener_pid(port: int) -> int | None:
+    """The process listening on a local TCP port (the machine may run other brokers and clusters, e.g. a
+    fault test's own Kafka: only the one the pipeline talks to counts)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
 
 
-def cpu_per_case(before: dict[str, float], after: dict[str, float], cases: int) -> dict[str, float]:
+def _other_database_backend(pid: int, database: str) -> bool:
+    """A PostgreSQL client backend (`postgres: user db host(port) state`) of another database than ours."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split()
+    except OSError:
+        return False
+    client = len(words) >= 4 and words[0] == "postgres:" and ("(" in words[3] or words[3] == "[local]")
+    return client and words[2] != database
+
+
+class CpuMeter:
+    """CPU seconds per process group between two snapshots: each service's processes (with their children:
+    uvicorn workers, consumer processes), PostgreSQL (the cluster on the pipeline's port: its shared
+    processes and the backends of the pipeline's database, not other databases' backends) and Kafka (the
+    broker on the pipeline's port). Per process, so that a process starting or ending meanwhile counts for
+    what it used in between, as far as it is seen."""
+
+    def __init__(self, services: dict[str, list[int]], database_url: str, kafka: str) -> None:
+        self.services = services
+        self.database = urlsplit(database_url).path.lstrip("/")
+        self.postgres = listener_pid(urlsplit(database_url).port or 5432)
+        self.kafka = listener_pid(int(kafka.rsplit(":", 1)[1]))
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        children = _children()
+        groups = {
+            name: [p for root in roots for p in _tree(root, children)]
+            for name, roots in self.services.items()
+        }
+        if self.postgres is not None:
+            groups["PostgreSQL"] = [
+                p for p in _tree(self.postgres, children) if not _other_database_backend(p, self.database)
+            ]
+        if self.kafka is not None:
+            groups["Kafka (JVM)"] = _tree(self.kafka, children)
+        return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in groups.items()}
+
+
+def cpu_per_case(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], cases: int
+) -> dict[str, float]:
     """CPU milliseconds per case by process group, and their `total`."""
-    costs = {name: round(1000 * (after[name] - before[name]) / max(cases, 1), 2) for name in before}
+    costs = {}
+    for name, used in after.items():
+        seconds = sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in used.items())
+        costs[name] = round(1000 * seconds / max(cases, 1), 2)
     costs["total"] = round(sum(costs.values()), 2)
     return costs
 

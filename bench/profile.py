@@ -26,9 +26,9 @@ from pathlib import Path
 from bench.kafka_tools import delete_topics_with_prefix
 from bench.load import LoadGenerator, case_payloads
 from bench.processes import (
+    CpuMeter,
     PeakMemory,
     cpu_per_case,
-    cpu_snapshot,
     service_env,
     staff_clinicians,
     start_many,
@@ -159,7 +159,8 @@ def main() -> None:
                 if not args.cpu_only
             ]
             time.sleep(0.5)
-            before = cpu_snapshot(pids)
+            meter = CpuMeter(pids, url, kafka)
+            before = meter.snapshot()
             attack = load.attack(
                 "load",
                 target,
@@ -168,7 +169,7 @@ def main() -> None:
                 seconds=args.seconds,
             )
             time.sleep(5)  # the last cases reach the scheduler and intake's consumer
-            after = cpu_snapshot(pids)
+            after = meter.snapshot()
             for spy in spies:
                 spy.wait(timeout=args.seconds + 60)
             print(f"load: {attack.summary()}", file=sys.stderr)
