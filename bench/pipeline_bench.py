@@ -44,6 +44,7 @@ from bench.kafka_tools import (
     Offsets,
     create_prefix_topics,
     delete_topics_with_prefix,
+    pipeline_lag,
     produce_case_backlog,
     produce_recommendation_backlog,
     read_bookings,
@@ -257,15 +258,6 @@ class Bench:
         }
 
     # --- end to end --------------------------------------------------------------------------------------
-    async def lag_of(self, prefix: str, offsets: Offsets) -> dict[str, int]:
-        return {
-            "eligibility": await offsets.lag(prefix + "eligibility", [prefix + Topic.case_events.value]),
-            "scheduler": await offsets.lag(
-                prefix + "scheduler",
-                [prefix + Topic.therapy_recommendations.value, prefix + Topic.case_events.value],
-            ),
-        }
-
     async def watch_lag(self, prefix: str, seconds: float, settle: float) -> dict[str, Any]:
         """Samples the groups' lag during a load run and after it; bounded = back near zero after `settle`."""
         samples: list[int] = []
@@ -273,12 +265,12 @@ class Bench:
             loop = asyncio.get_running_loop()
             end = loop.time() + seconds
             while loop.time() < end:
-                lag = await self.lag_of(prefix, offsets)
+                lag = await pipeline_lag(offsets, prefix)
                 samples.append(sum(lag.values()))
                 await asyncio.sleep(0.5)
             deadline = loop.time() + settle
             while True:
-                lag = await self.lag_of(prefix, offsets)
+                lag = await pipeline_lag(offsets, prefix)
                 if sum(lag.values()) <= 10 or loop.time() > deadline:
                     break
                 await asyncio.sleep(0.5)

@@ -23,7 +23,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.kafka_tools import delete_topics_with_prefix
+from bench.kafka_tools import delete_topics_with_prefix, wait_drained
 from bench.load import LoadGenerator, case_payloads
 from bench.processes import (
     CpuMeter,
@@ -168,12 +168,15 @@ def main() -> None:
                 rate=args.rate,
                 seconds=args.seconds,
             )
-            time.sleep(5)  # the last cases reach the scheduler and intake's consumer
+            if not args.intake_only:  # every accepted case through the scheduler, then intake's consumer
+                drained = asyncio.run(wait_drained(kafka, prefix, limit_s=120))
+                print(f"drained {drained:.1f} s after the load", file=sys.stderr)
+            time.sleep(2)
             after = meter.snapshot()
             for spy in spies:
                 spy.wait(timeout=args.seconds + 60)
             print(f"load: {attack.summary()}", file=sys.stderr)
-            cost_note = cpu_note(cpu_per_case(before, after, int(attack.accepted_per_s * args.seconds)))
+            cost_note = cpu_note(cpu_per_case(before, after, attack.codes.get("202", 0)))
         finally:
             stop_all(pipeline, memory)
             # A broker's idle cost grows with its topics.
