@@ -14,9 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.adapters.tables import inbox
 from shared.contracts.events import EventEnvelope, EventType
-from shared.db.engine import create_engine, create_session_factory
+from shared.db.engine import SessionFactory, create_engine, create_session_factory
 from shared.kafka.client import client_options, create_producer
-from shared.kafka.consumer import Delivery, EventConsumer, PoisonEventError, one_at_a_time
+from shared.kafka.consumer import BatchHandler, Delivery, EventConsumer, PoisonEventError, one_at_a_time
 from shared.kafka.dead_letters import read_dead_letters
 from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
@@ -36,6 +36,27 @@ async def topic(infrastructure: Infrastructure) -> AsyncIterator[str]:
     yield name
     await admin.delete_topics([name, name + ".dlq"])
     await admin.close()
+
+
+def batch_consumer(
+    settings: ServiceSettings,
+    sessions: SessionFactory,
+    producer: RenewableProducer,
+    topic: str,
+    batch_handler: BatchHandler,
+) -> EventConsumer:
+    """A consumer of `topic` (a group of its own) applying its batches with `batch_handler`."""
+    return EventConsumer(
+        name=f"batch-{uuid.uuid4().hex[:6]}",
+        topics=[topic],
+        group_id=f"batch-{uuid.uuid4().hex[:6]}",
+        handlers={EventType.case_updated.value: one_at_a_time(batch_handler)},
+        session_factory=sessions,
+        inbox=inbox,
+        producer=producer,
+        client_options=client_options(settings),
+        batch_handler=batch_handler,
+    )
 
 
 async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered(
@@ -78,17 +99,7 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
 
     producer = RenewableProducer(lambda: create_producer(settings))
     await producer.start()
-    consumer = EventConsumer(
-        name=f"batch-{uuid.uuid4().hex[:6]}",
-        topics=[topic],
-        group_id=f"batch-{uuid.uuid4().hex[:6]}",
-        handlers={EventType.case_updated.value: one_at_a_time(batch_handler)},
-        session_factory=sessions,
-        inbox=inbox,
-        producer=producer,
-        client_options=client_options(settings),
-        batch_handler=batch_handler,
-    )
+    consumer = batch_consumer(settings, sessions, producer, topic, batch_handler)
     task = asyncio.create_task(consumer.run())
     try:
         async with asyncio.timeout(60):
@@ -145,17 +156,7 @@ async def test_a_polls_records_of_every_partition_of_a_topic_go_in_one_transacti
         )
     producer = RenewableProducer(lambda: create_producer(settings))
     await producer.start()
-    consumer = EventConsumer(
-        name=f"batch-{uuid.uuid4().hex[:6]}",
-        topics=[name],
-        group_id=f"batch-{uuid.uuid4().hex[:6]}",
-        handlers={EventType.case_updated.value: one_at_a_time(batch_handler)},
-        session_factory=create_session_factory(engine),
-        inbox=inbox,
-        producer=producer,
-        client_options=client_options(settings),
-        batch_handler=batch_handler,
-    )
+    consumer = batch_consumer(settings, create_session_factory(engine), producer, name, batch_handler)
     task = asyncio.create_task(consumer.run())
     try:
         async with asyncio.timeout(60):
