@@ -14,7 +14,8 @@ Phases, each with a topic prefix of its own:
            the highest one at which consumer lag stays bounded;
   drain    a backlog of case.submitted events put on the topic while eligibility and scheduler are
            stopped; eligibility drains it alone, then the scheduler books what it produced;
-  scale    the drain at 1, 2, 4 instances per consumer group and with 50 vs 500 clinicians;
+  scale    the drain at 1, 2, 4 instances per consumer group and with 50 vs 500 clinicians, and with one
+           instance of CONSUMER_PROCESSES=2 (shared/serve.py: two group members in one service);
   placements  urgent and routine recommendations already on the topic, placed by one scheduler into a year
            of weekly meetings of 3 teams (meetings.md §2) as `drain_placements_per_s`; the huddle drain
            above stays `drain_scheduler_bps`.
@@ -86,6 +87,8 @@ class Plan:
     drain_events: int
     clinicians: int
     scale: tuple[tuple[int, int, int], ...]  # (instances, clinicians, events)
+    # (consumer processes of one instance, clinicians, events)
+    scale_processes: tuple[tuple[int, int, int], ...] = ((2, 350, 400),)
     placement_events: int = 600
 
 
@@ -96,7 +99,7 @@ QUICK = Plan(
     sat_seconds=4,
     pct_seconds=4,
     e2e_rate=100,
-    e2e_seconds=10,
+    e2e_seconds=5,
     step_rates=(250, 500),
     step_seconds=5,
     drain_events=600,
@@ -441,10 +444,20 @@ class Bench:
             "complete": value >= target,
         }
 
-    def drain(self, tag: str, events: int, instances: int, database_url: str | None = None) -> dict[str, Any]:
+    def drain(
+        self,
+        tag: str,
+        events: int,
+        instances: int,
+        database_url: str | None = None,
+        consumer_processes: int = 1,
+    ) -> dict[str, Any]:
+        """The backlog drain; `consumer_processes` > 1 runs each instance through shared/serve.py with that
+        many consumer processes (and one API worker)."""
         prefix = self.prefix(tag)
         url = database_url or self.database_url
         pipeline = Pipeline(env=service_env(url, self.kafka, prefix), log_dir=self.work)
+        processes = (1, consumer_processes) if consumer_processes > 1 else None
         case_topic = prefix + Topic.case_events.value
         recommendation_topic = prefix + Topic.therapy_recommendations.value
         booking_topic = prefix + Topic.mdt_bookings.value
@@ -459,7 +472,11 @@ class Bench:
                 f"drain {tag}: {events} case events on the topic in {produce_s:.1f} s; starting eligibility x{instances}"
             )
             pipeline.start("intake")
-            start_many(pipeline, [("eligibility", f"eligibility-{n}") for n in range(1, instances + 1)])
+            start_many(
+                pipeline,
+                [("eligibility", f"eligibility-{n}") for n in range(1, instances + 1)],
+                processes=processes,
+            )
 
             async def eligibility() -> dict[str, Any]:
                 async with Offsets(self.kafka) as offsets:
@@ -478,7 +495,11 @@ class Bench:
             elig = asyncio.run(eligibility())
             self.memory.sample(pipeline)
             log(f"drain {tag}: eligibility {elig['per_s']} events/s; starting scheduler x{instances}")
-            start_many(pipeline, [("scheduler", f"scheduler-{n}") for n in range(1, instances + 1)])
+            start_many(
+                pipeline,
+                [("scheduler", f"scheduler-{n}") for n in range(1, instances + 1)],
+                processes=processes,
+            )
 
             async def scheduler() -> dict[str, Any]:
                 async with Offsets(self.kafka) as offsets:
@@ -499,6 +520,7 @@ class Bench:
         result = {
             "events": events,
             "instances": instances,
+            "consumer_processes": consumer_processes,
             "eligibility": elig,
             "scheduler": sched,
             "booking_statuses": statuses,
@@ -575,6 +597,13 @@ class Bench:
             log(f"scale: {instances} instance(s) per group, {clinicians} clinicians, {events} events")
             url = self.staffed_database(clinicians, f"scale{instances}x{clinicians}")
             result = self.drain(f"scale{instances}x{clinicians}", events, instances, url)
+            result["clinicians"] = clinicians
+            runs.append(result)
+        for processes, clinicians, events in self.plan.scale_processes:
+            log(f"scale: 1 instance per group with {processes} consumer processes, {clinicians} clinicians")
+            tag = f"processes{processes}x{clinicians}"
+            url = self.staffed_database(clinicians, tag)
+            result = self.drain(tag, events, 1, url, consumer_processes=processes)
             result["clinicians"] = clinicians
             runs.append(result)
         self.results["scale"] = runs

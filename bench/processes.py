@@ -61,16 +61,19 @@ def vm_hwm_mb(pid: int) -> float:
 
 
 class PeakMemory:
-    """The highest VmHWM seen per service (instances of one service count under its name)."""
+    """The highest VmHWM of one process seen per service (instances of one service count under its name)."""
 
     def __init__(self) -> None:
         self.by_service: dict[str, float] = {}
 
     def sample(self, pipeline: Pipeline) -> None:
+        """Per process: a service run by shared/serve.py counts its largest worker or consumer process."""
+        children = _children()
         for key, service in pipeline.services.items():
             if service.process.poll() is None:
                 name = key.split("-")[0]
-                self.by_service[name] = max(self.by_service.get(name, 0.0), vm_hwm_mb(service.process.pid))
+                peak = max(vm_hwm_mb(pid) for pid in _tree(service.process.pid, children))
+                self.by_service[name] = max(self.by_service.get(name, 0.0), peak)
 
 
 def _stat_fields(pid: int) -> list[str]:
@@ -186,10 +189,13 @@ def service_roots(pipeline: Pipeline) -> dict[str, list[int]]:
     return roots
 
 
-def start_many(pipeline: Pipeline, specs: list[tuple[str, str]]) -> None:
-    """Starts (service, instance key) pairs at once, then waits for each to be ready."""
+def start_many(
+    pipeline: Pipeline, specs: list[tuple[str, str]], processes: tuple[int, int] | None = None
+) -> None:
+    """Starts (service, instance key) pairs at once, then waits for each to be ready; `processes`: (API
+    workers, consumer processes) of each, through shared/serve.py."""
     with ThreadPoolExecutor(max_workers=max(len(specs), 1)) as pool:
-        list(pool.map(lambda spec: pipeline.start(spec[0], instance=spec[1]), specs))
+        list(pool.map(lambda spec: pipeline.start(spec[0], instance=spec[1], processes=processes), specs))
 
 
 def stop_all(pipeline: Pipeline, memory: PeakMemory) -> None:

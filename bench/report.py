@@ -153,7 +153,8 @@ def markdown(r: dict[str, Any]) -> str:
         )
     for run in r.get("scale", []):
         lines.append(
-            f"| scale: {run['instances']} instance(s)/group, {run['clinicians']} clinicians, {run['events']:,} events"
+            f"| scale: {run['instances']} instance(s)/group x {run.get('consumer_processes', 1)} consumer"
+            f" process(es), {run['clinicians']} clinicians, {run['events']:,} events"
             f" | eligibility {_fmt(run['eligibility']['per_s'])}/s, scheduler {_fmt(run['scheduler']['per_s'])}/s"
             f" | | {run['booking_statuses']} |"
         )
