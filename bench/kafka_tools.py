@@ -223,3 +223,26 @@ async def produce_recommendation_backlog(bootstrap: str, topic: str, count: int)
     finally:
         await producer.stop()
     return loop.time() - began
+
+
+async def pipeline_lag(offsets: Offsets, prefix: str) -> dict[str, int]:
+    """Records the eligibility and scheduler groups have yet to commit on the topics they read."""
+    return {
+        "eligibility": await offsets.lag(prefix + "eligibility", [prefix + Topic.case_events.value]),
+        "scheduler": await offsets.lag(
+            prefix + "scheduler",
+            [prefix + Topic.therapy_recommendations.value, prefix + Topic.case_events.value],
+        ),
+    }
+
+
+async def wait_drained(kafka: str, prefix: str, limit_s: float) -> float:
+    """Until both groups' lag is zero (or `limit_s`); the seconds it took."""
+    async with Offsets(kafka) as offsets:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        while loop.time() - began < limit_s:
+            if sum((await pipeline_lag(offsets, prefix)).values()) == 0:
+                break
+            await asyncio.sleep(0.25)
+        return loop.time() - began

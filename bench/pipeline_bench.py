@@ -14,7 +14,8 @@ Phases, each with a topic prefix of its own:
            the highest one at which consumer lag stays bounded;
   drain    a backlog of case.submitted events put on the topic while eligibility and scheduler are
            stopped; eligibility drains it alone, then the scheduler books what it produced;
-  scale    the drain at 1, 2, 4 instances per consumer group and with 50 vs 500 clinicians;
+  scale    the drain at 1, 2, 4 instances per consumer group and with 50 vs 500 clinicians, and with one
+           instance of CONSUMER_PROCESSES=2 (shared/serve.py: two group members in one service);
   placements  urgent and routine recommendations already on the topic, placed by one scheduler into a year
            of weekly meetings of 3 teams (meetings.md §2) as `drain_placements_per_s`; the huddle drain
            above stays `drain_scheduler_bps`.
@@ -44,16 +45,20 @@ from bench.kafka_tools import (
     Offsets,
     create_prefix_topics,
     delete_topics_with_prefix,
+    pipeline_lag,
     produce_case_backlog,
     produce_recommendation_backlog,
     read_bookings,
 )
 from bench.load import Attack, LoadGenerator, case_payloads
 from bench.processes import (
+    CpuMeter,
     PeakMemory,
+    cpu_per_case,
     empty_fastapi,
     noop_otlp_sink,
     service_env,
+    service_roots,
     staff_clinicians,
     staff_meeting_teams,
     start_many,
@@ -82,6 +87,8 @@ class Plan:
     drain_events: int
     clinicians: int
     scale: tuple[tuple[int, int, int], ...]  # (instances, clinicians, events)
+    # (consumer processes of one instance, clinicians, events)
+    scale_processes: tuple[tuple[int, int, int], ...] = ((2, 350, 400),)
     placement_events: int = 600
 
 
@@ -254,15 +261,6 @@ class Bench:
         }
 
     # --- end to end --------------------------------------------------------------------------------------
-    async def lag_of(self, prefix: str, offsets: Offsets) -> dict[str, int]:
-        return {
-            "eligibility": await offsets.lag(prefix + "eligibility", [prefix + Topic.case_events.value]),
-            "scheduler": await offsets.lag(
-                prefix + "scheduler",
-                [prefix + Topic.therapy_recommendations.value, prefix + Topic.case_events.value],
-            ),
-        }
-
     async def watch_lag(self, prefix: str, seconds: float, settle: float) -> dict[str, Any]:
         """Samples the groups' lag during a load run and after it; bounded = back near zero after `settle`."""
         samples: list[int] = []
@@ -270,12 +268,12 @@ class Bench:
             loop = asyncio.get_running_loop()
             end = loop.time() + seconds
             while loop.time() < end:
-                lag = await self.lag_of(prefix, offsets)
+                lag = await pipeline_lag(offsets, prefix)
                 samples.append(sum(lag.values()))
                 await asyncio.sleep(0.5)
             deadline = loop.time() + settle
             while True:
-                lag = await self.lag_of(prefix, offsets)
+                lag = await pipeline_lag(offsets, prefix)
                 if sum(lag.values()) <= 10 or loop.time() > deadline:
                     break
                 await asyncio.sleep(0.5)
@@ -293,7 +291,11 @@ class Bench:
             )
             return attack, await watcher
 
+        meter = CpuMeter(service_roots(pipeline), pipeline.env["DATABASE_URL"], self.kafka)
+        before = meter.snapshot()
         attack, lag = asyncio.run(both())
+        # From the load's start until the groups' lag is back near zero (or the settle time is up).
+        cpu = cpu_per_case(before, meter.snapshot(), attack.codes.get("202", 0))
         self.memory.sample(pipeline)
         bookings = asyncio.run(read_bookings(self.kafka, prefix))
         confirmed: dict[str, int] = {}
@@ -333,11 +335,13 @@ class Bench:
             "e2e_max_ms": round(latencies[-1], 1) if latencies else None,
             **lag,
             "kept_up": kept_up,
+            "cpu_ms_per_case": cpu,
         }
         log(
             f"e2e at {rate}/s: {result['booked_confirmed']}/{len(ours)} confirmed, p50 {result['e2e_p50_ms']}"
             f" p95 {result['e2e_p95_ms']} p99 {result['e2e_p99_ms']} ms, max lag {lag['max_lag']},"
-            f" drained {lag['drained_after_s']} s after the load: {'kept up' if kept_up else 'fell behind'}"
+            f" drained {lag['drained_after_s']} s after the load: {'kept up' if kept_up else 'fell behind'};"
+            f" CPU {cpu['total']} ms per case (whole machine)"
         )
         return result
 
@@ -394,6 +398,14 @@ class Bench:
         self.results["e2e_p50_ms_at_100rps"] = steady["e2e_p50_ms"]
         self.results["e2e_p95_ms_at_100rps"] = steady["e2e_p95_ms"]
         self.results["e2e_p99_ms_at_100rps"] = steady["e2e_p99_ms"]
+        by_process = dict(steady["cpu_ms_per_case"])
+        self.results["cpu_ms_per_case_at_100rps"] = by_process.pop("total")
+        self.results["cpu_ms_per_case_by_process"] = by_process
+        self.results["cpu_ms_per_case_note"] = (
+            f"user+system CPU of every service process (with its children), every postgres process and Kafka's"
+            f" JVM, from the start of the {steady['rate']}/s load until the lag is back near zero, per accepted"
+            " case (bench.profile --cpu-only measures the same over a longer run)"
+        )
         kept = [s["rate"] for s in steps if s["kept_up"]]
         self.results["e2e_max_rps"] = max(kept) if kept else 0
         self.results["e2e_max_rps_note"] = (
@@ -432,10 +444,20 @@ class Bench:
             "complete": value >= target,
         }
 
-    def drain(self, tag: str, events: int, instances: int, database_url: str | None = None) -> dict[str, Any]:
+    def drain(
+        self,
+        tag: str,
+        events: int,
+        instances: int,
+        database_url: str | None = None,
+        consumer_processes: int = 1,
+    ) -> dict[str, Any]:
+        """The backlog drain; `consumer_processes` > 1 runs each instance through shared/serve.py with that
+        many consumer processes (and one API worker)."""
         prefix = self.prefix(tag)
         url = database_url or self.database_url
         pipeline = Pipeline(env=service_env(url, self.kafka, prefix), log_dir=self.work)
+        processes = (1, consumer_processes) if consumer_processes > 1 else None
         case_topic = prefix + Topic.case_events.value
         recommendation_topic = prefix + Topic.therapy_recommendations.value
         booking_topic = prefix + Topic.mdt_bookings.value
@@ -450,7 +472,11 @@ class Bench:
                 f"drain {tag}: {events} case events on the topic in {produce_s:.1f} s; starting eligibility x{instances}"
             )
             pipeline.start("intake")
-            start_many(pipeline, [("eligibility", f"eligibility-{n}") for n in range(1, instances + 1)])
+            start_many(
+                pipeline,
+                [("eligibility", f"eligibility-{n}") for n in range(1, instances + 1)],
+                processes=processes,
+            )
 
             async def eligibility() -> dict[str, Any]:
                 async with Offsets(self.kafka) as offsets:
@@ -469,7 +495,11 @@ class Bench:
             elig = asyncio.run(eligibility())
             self.memory.sample(pipeline)
             log(f"drain {tag}: eligibility {elig['per_s']} events/s; starting scheduler x{instances}")
-            start_many(pipeline, [("scheduler", f"scheduler-{n}") for n in range(1, instances + 1)])
+            start_many(
+                pipeline,
+                [("scheduler", f"scheduler-{n}") for n in range(1, instances + 1)],
+                processes=processes,
+            )
 
             async def scheduler() -> dict[str, Any]:
                 async with Offsets(self.kafka) as offsets:
@@ -490,6 +520,7 @@ class Bench:
         result = {
             "events": events,
             "instances": instances,
+            "consumer_processes": consumer_processes,
             "eligibility": elig,
             "scheduler": sched,
             "booking_statuses": statuses,
@@ -566,6 +597,13 @@ class Bench:
             log(f"scale: {instances} instance(s) per group, {clinicians} clinicians, {events} events")
             url = self.staffed_database(clinicians, f"scale{instances}x{clinicians}")
             result = self.drain(f"scale{instances}x{clinicians}", events, instances, url)
+            result["clinicians"] = clinicians
+            runs.append(result)
+        for processes, clinicians, events in self.plan.scale_processes:
+            log(f"scale: 1 instance per group with {processes} consumer processes, {clinicians} clinicians")
+            tag = f"processes{processes}x{clinicians}"
+            url = self.staffed_database(clinicians, tag)
+            result = self.drain(tag, events, 1, url, consumer_processes=processes)
             result["clinicians"] = clinicians
             runs.append(result)
         self.results["scale"] = runs

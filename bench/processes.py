@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,22 +61,141 @@ def vm_hwm_mb(pid: int) -> float:
 
 
 class PeakMemory:
-    """The highest VmHWM seen per service (instances of one service count under its name)."""
+    """The highest VmHWM of one process seen per service (instances of one service count under its name)."""
 
     def __init__(self) -> None:
         self.by_service: dict[str, float] = {}
 
     def sample(self, pipeline: Pipeline) -> None:
+        """Per process: a service run by shared/serve.py counts its largest worker or consumer process."""
+        children = _children()
         for key, service in pipeline.services.items():
             if service.process.poll() is None:
                 name = key.split("-")[0]
-                self.by_service[name] = max(self.by_service.get(name, 0.0), vm_hwm_mb(service.process.pid))
+                peak = max(vm_hwm_mb(pid) for pid in _tree(service.process.pid, children))
+                self.by_service[name] = max(self.by_service.get(name, 0.0), peak)
 
 
-def start_many(pipeline: Pipeline, specs: list[tuple[str, str]]) -> None:
-    """Starts (service, instance key) pairs at once, then waits for each to be ready."""
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/<pid>/stat after the command name: [1] parent pid, [11] utime, [12] stime."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    return children
+
+
+def _tree(root: int, children: dict[int, list[int]]) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
+
+
+def listener_pid(port: int) -> int | None:
+    """The process listening on a local TCP port (the machine may run other brokers and clusters, e.g. a
+    fault test's own Kafka: only the one the pipeline talks to counts)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (entry / "fd").iterdir()):
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
+
+
+def _other_database_backend(pid: int, database: str) -> bool:
+    """A PostgreSQL client backend (`postgres: user db host(port) state`) of another database than ours."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split()
+    except OSError:
+        return False
+    client = len(words) >= 4 and words[0] == "postgres:" and ("(" in words[3] or words[3] == "[local]")
+    return client and words[2] != database
+
+
+class CpuMeter:
+    """CPU seconds per process group between two snapshots: each service's processes (with their children:
+    uvicorn workers, consumer processes), PostgreSQL (the cluster on the pipeline's port: its shared
+    processes and the backends of the pipeline's database, not other databases' backends) and Kafka (the
+    broker on the pipeline's port). Per process, so that a process starting or ending meanwhile counts for
+    what it used in between, as far as it is seen."""
+
+    def __init__(self, services: dict[str, list[int]], database_url: str, kafka: str) -> None:
+        self.services = services
+        self.database = urlsplit(database_url).path.lstrip("/")
+        self.postgres = listener_pid(urlsplit(database_url).port or 5432)
+        self.kafka = listener_pid(int(kafka.rsplit(":", 1)[1]))
+
+    def snapshot(self) -> dict[str, dict[int, float]]:
+        children = _children()
+        groups = {
+            name: [p for root in roots for p in _tree(root, children)]
+            for name, roots in self.services.items()
+        }
+        if self.postgres is not None:
+            groups["PostgreSQL"] = [
+                p for p in _tree(self.postgres, children) if not _other_database_backend(p, self.database)
+            ]
+        if self.kafka is not None:
+            groups["Kafka (JVM)"] = _tree(self.kafka, children)
+        return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in groups.items()}
+
+
+def cpu_per_case(
+    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], cases: int
+) -> dict[str, float]:
+    """CPU milliseconds per case by process group, and their `total`."""
+    costs = {}
+    for name, used in after.items():
+        seconds = sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in used.items())
+        costs[name] = round(1000 * seconds / max(cases, 1), 2)
+    costs["total"] = round(sum(costs.values()), 2)
+    return costs
+
+
+def service_roots(pipeline: Pipeline) -> dict[str, list[int]]:
+    """Each service's top process ids (instances of one service under its name)."""
+    roots: dict[str, list[int]] = {}
+    for key, service in pipeline.services.items():
+        roots.setdefault(key.split("-")[0], []).append(service.process.pid)
+    return roots
+
+
+def start_many(
+    pipeline: Pipeline, specs: list[tuple[str, str]], processes: tuple[int, int] | None = None
+) -> None:
+    """Starts (service, instance key) pairs at once, then waits for each to be ready; `processes`: (API
+    workers, consumer processes) of each, through shared/serve.py."""
     with ThreadPoolExecutor(max_workers=max(len(specs), 1)) as pool:
-        list(pool.map(lambda spec: pipeline.start(spec[0], instance=spec[1]), specs))
+        list(pool.map(lambda spec: pipeline.start(spec[0], instance=spec[1], processes=processes), specs))
 
 
 def stop_all(pipeline: Pipeline, memory: PeakMemory) -> None:

@@ -23,9 +23,17 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.kafka_tools import delete_topics_with_prefix
+from bench.kafka_tools import delete_topics_with_prefix, wait_drained
 from bench.load import LoadGenerator, case_payloads
-from bench.processes import PeakMemory, service_env, staff_clinicians, start_many, stop_all
+from bench.processes import (
+    CpuMeter,
+    PeakMemory,
+    cpu_per_case,
+    service_env,
+    staff_clinicians,
+    start_many,
+    stop_all,
+)
 from tests.support.database import run_database
 from tests.support.services import TEST_TOKENS, Pipeline
 
@@ -59,38 +67,9 @@ def categorize(stack: str) -> str:
     return "other"
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_of_processes_named(name: str) -> float:
-    """CPU time of every process whose command is `name` (PostgreSQL's backends, Kafka's JVM)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if stat.read_text().split("(", 1)[1].split(")", 1)[0] == name:
-                total += cpu_seconds(int(stat.parent.name))
-        except (OSError, IndexError):
-            continue
-    return total
-
-
-def cpu_snapshot(pids: dict[str, int]) -> dict[str, float]:
-    snapshot = {name: cpu_seconds(pid) for name, pid in pids.items()}
-    snapshot["PostgreSQL"] = cpu_of_processes_named("postgres")
-    snapshot["Kafka (JVM)"] = cpu_of_processes_named("java")
-    return snapshot
-
-
-def cpu_per_case(before: dict[str, float], after: dict[str, float], cases: int) -> str:
-    costs = {name: 1000 * (after[name] - before[name]) / max(cases, 1) for name in before}
-    total = sum(costs.values())
-    lines = [f"CPU per accepted case (ms), {cases} cases, whole machine ({os.cpu_count()} cores):"]
+def cpu_note(costs: dict[str, float]) -> str:
+    total = costs.pop("total")
+    lines = [f"CPU per accepted case (ms), whole machine ({os.cpu_count()} cores):"]
     lines += [f"  {cost:7.2f}  {name}" for name, cost in costs.items()]
     lines.append(
         f"  {total:7.2f}  total -> at most {1000 * (os.cpu_count() or 1) / max(total, 1e-9):.0f} cases/s"
@@ -156,7 +135,7 @@ def main() -> None:
             load = LoadGenerator(out, TEST_TOKENS["integration"])
             target = f"{pipeline.url('intake')}/v1/cases"
             load.attack("warm", target, case_payloads(f"{run_id}-warm", 200), rate=50, seconds=3)
-            pids = {n: pipeline.services[n].process.pid for n in names}
+            pids = {n: [pipeline.services[n].process.pid] for n in names}
             spies = [
                 subprocess.Popen(
                     [
@@ -180,7 +159,8 @@ def main() -> None:
                 if not args.cpu_only
             ]
             time.sleep(0.5)
-            before = cpu_snapshot(pids)
+            meter = CpuMeter(pids, url, kafka)
+            before = meter.snapshot()
             attack = load.attack(
                 "load",
                 target,
@@ -188,12 +168,15 @@ def main() -> None:
                 rate=args.rate,
                 seconds=args.seconds,
             )
-            time.sleep(5)  # the last cases reach the scheduler and intake's consumer
-            after = cpu_snapshot(pids)
+            if not args.intake_only:  # every accepted case through the scheduler, then intake's consumer
+                drained = asyncio.run(wait_drained(kafka, prefix, limit_s=120))
+                print(f"drained {drained:.1f} s after the load", file=sys.stderr)
+            time.sleep(2)
+            after = meter.snapshot()
             for spy in spies:
                 spy.wait(timeout=args.seconds + 60)
             print(f"load: {attack.summary()}", file=sys.stderr)
-            cost_note = cpu_per_case(before, after, int(attack.accepted_per_s * args.seconds))
+            cost_note = cpu_note(cpu_per_case(before, after, attack.codes.get("202", 0)))
         finally:
             stop_all(pipeline, memory)
             # A broker's idle cost grows with its topics.

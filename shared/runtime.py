@@ -94,8 +94,12 @@ class ServiceRuntime:
                 backoff = min(backoff * 2, 10.0)
         self.producer_ready.set()
         self._spawn(self.relay.run())
-        for consumer in self.consumers:
+        for consumer in self.running_consumers():
             self._spawn(consumer.run())
+
+    def running_consumers(self) -> list[EventConsumer]:
+        """The consumers this process runs: none in an API worker of a service with consumer processes."""
+        return self.consumers if self.settings.run_consumers else []
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
@@ -108,7 +112,7 @@ class ServiceRuntime:
             log.error("background task died", exc_info=task.exception())
 
     async def stop(self) -> None:
-        for consumer in self.consumers:
+        for consumer in self.running_consumers():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(consumer.commit_processed(), STOP_TIMEOUT_SECONDS)
         for task in self._tasks:
@@ -139,6 +143,6 @@ class ServiceRuntime:
         if not self.producer_ready.is_set():
             raise ConnectionError("producer not started")
         await self.producer.current.client.fetch_all_metadata()
-        for consumer in self.consumers:
+        for consumer in self.running_consumers():
             if not consumer.progress.running:
                 raise ConnectionError(f"consumer {consumer.name} is not running")

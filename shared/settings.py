@@ -30,6 +30,17 @@ class DatabaseSettings(BaseSettings):
     )
 
 
+class ProcessSettings(BaseSettings):
+    """How many processes run one service (shared/serve.py): API workers share its port; consumer processes
+    are members of its consumer groups (each with its outbox relay). With one of each, a single process does
+    both, as one uvicorn process always did."""
+
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    api_workers: int = Field(default=1, ge=1, le=64)
+    consumer_processes: int = Field(default=1, ge=1, le=64)
+
+
 class ServiceSettings(DatabaseSettings):
     environment: Environment = Environment.development
     service_name: str = "bonemets"
@@ -47,6 +58,8 @@ class ServiceSettings(DatabaseSettings):
     outbox_poll_seconds: float = 0.2
     outbox_batch_size: int = 200
     consumer_batch_size: int = 200
+    # False in API workers when the service runs separate consumer processes (shared/serve.py sets it).
+    run_consumers: bool = True
     max_body_bytes: int = 1_000_000
 
     def topic(self, name: str) -> str:

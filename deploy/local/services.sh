@@ -27,9 +27,19 @@ start() {
   for s in "${services[@]}"; do
     if running "$s"; then echo "[services] $s already running on :${ports[$s]}"; continue; fi
     echo "[services] starting $s on 127.0.0.1:${ports[$s]}"
-    OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME_PREFIX:-}$s" nohup .venv/bin/uvicorn --factory "services.$s.main:create_application" \
-      --host 127.0.0.1 --port "${ports[$s]}" --loop uvloop --no-access-log --timeout-graceful-shutdown 20 \
-      >>"$state/logs/$s.log" 2>&1 &
+    if [ "$s" = console ]; then
+      OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME_PREFIX:-}$s" nohup .venv/bin/uvicorn --factory "services.$s.main:create_application" \
+        --host 127.0.0.1 --port "${ports[$s]}" --loop uvloop --no-access-log --timeout-graceful-shutdown 20 \
+        >>"$state/logs/$s.log" 2>&1 &
+    else
+      # API_WORKERS and CONSUMER_PROCESSES (default 1 and 1: one process does both) for every service, or
+      # per service as <SERVICE>_API_WORKERS / <SERVICE>_CONSUMER_PROCESSES (shared/serve.py).
+      local workers_of="${s^^}_API_WORKERS" consumers_of="${s^^}_CONSUMER_PROCESSES"
+      local workers=${!workers_of:-${API_WORKERS:-1}} consumers=${!consumers_of:-${CONSUMER_PROCESSES:-1}}
+      API_WORKERS=$workers CONSUMER_PROCESSES=$consumers OTEL_SERVICE_NAME="${OTEL_SERVICE_NAME_PREFIX:-}$s" \
+        nohup .venv/bin/python -m shared.serve "$s" --host 127.0.0.1 --port "${ports[$s]}" \
+        >>"$state/logs/$s.log" 2>&1 &
+    fi
     echo $! >"$state/run/$s.pid"
   done
   for s in "${services[@]}"; do

@@ -16,12 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import placement_state, service
 from services.scheduler.adapters import agenda_writes, meeting_reads, outcome_writes
-from services.scheduler.adapters.tables import BookingRecord, CaseState
+from services.scheduler.adapters.tables import BookingRecord
 from services.scheduler.domain.placement import Huddle, Mode, Need, OnMeeting, Placement, Waitlisted, decide
 from services.scheduler.domain.readiness import from_case as readiness_from_case
 from services.scheduler.listing import booking_ids_of, keep_if_fits, list_on, take_off
 from services.scheduler.service import BookingPolicy
-from shared.contracts.booking import BookingStatus
+from shared.contracts.booking import BookingStatus, Participant
 from shared.contracts.case import CaseSubmission
 from shared.contracts.codes import Urgency
 from shared.contracts.events import EventEnvelope, EventType
@@ -57,13 +57,6 @@ def need_of_booking(booking: BookingRecord) -> Need:
     )
 
 
-async def readiness_of(session: AsyncSession, case_id: UUID) -> dict[str, bool | None]:
-    state = await session.get(CaseState, case_id)
-    if state is None or not state.readiness:
-        return {"imaging": None, "histology": None}
-    return dict(state.readiness)
-
-
 async def announce_shifted(session: AsyncSession, policy: BookingPolicy, item_ids: list[UUID]) -> None:
     """Items whose estimated start moved by more than 15 minutes are rescheduled (meetings.md §4)."""
     for booking_id in await booking_ids_of(session, item_ids):
@@ -79,18 +72,22 @@ FIRST_READ_AFTER_DEADLINE = timedelta(days=14)
 
 async def _decide(
     connection: DriverConnection, need: Need, now: datetime
-) -> tuple[list[meeting_reads.MeetingFacts], Placement]:
-    """`decide` over the open meetings. Exact with the shorter read: every meeting before its end is read,
-    so the earliest one that fits there (on time, or late) is the earliest one that fits at all."""
+) -> tuple[list[meeting_reads.MeetingFacts], Placement, bool]:
+    """`decide` over the open meetings, and whether its fallback is final. Exact with the shorter read:
+    every meeting before its end is read, so the earliest one that fits there (on time, or late) is the
+    earliest one that fits at all. A huddle is exact with it too (no meeting fits before the deadline); its
+    fallback is not, but is only needed when no huddle is found, so the whole horizon is read then."""
     if need.urgency == Urgency.emergency.value:
-        return [], Huddle()  # meetings are not used, whatever their dates (step 1)
+        return [], Huddle(), True  # meetings are not used, whatever their dates (step 1)
     meetings = await meeting_reads.open_meetings(connection, now, need.deadline + FIRST_READ_AFTER_DEADLINE)
     decision = decide(need, [m.candidate for m in meetings], now)
     chosen = decision.fallback if isinstance(decision, Huddle) else decision
     if isinstance(chosen, OnMeeting):
-        return meetings, decision
+        return meetings, decision, True
+    if isinstance(decision, Huddle):
+        return meetings, decision, False
     meetings = await meeting_reads.open_meetings(connection, now)
-    return meetings, decide(need, [m.candidate for m in meetings], now)
+    return meetings, decide(need, [m.candidate for m in meetings], now), True
 
 
 async def place_case(
@@ -102,15 +99,14 @@ async def place_case(
     *,
     in_database: bool,
     calendar_version: int | None = None,
-) -> None:
+) -> list[Participant] | None:
     """Places a case that has no active placement, by the steps of meetings.md §2, and leaves `booking`
     confirmed (on a meeting or a huddle) or waitlisted; the caller announces it. `booking` carries the case's
-    version, urgency, deadline, specialties and mode; `in_database` says whether its row exists yet."""
+    version, urgency, deadline, specialties and mode; `in_database` says whether its row exists yet. Returns
+    the huddle's participants when it was booked on one (the announcement needs not read them again)."""
     connection = await driver_connection(session)
-    need = replace(
-        need, excluded_meetings=await meeting_reads.not_ready_meetings(connection, booking.case_id)
-    )
-    readiness = await readiness_of(session, booking.case_id)
+    not_ready, readiness = await meeting_reads.placement_facts(connection, booking.case_id)
+    need = replace(need, excluded_meetings=not_ready)
     if in_database and booking.kind == "huddle" and booking.status == BookingStatus.confirmed.value:
         # its huddle no longer fits: released first (only then, since releasing bumps the calendar version,
         # a row every calendar change locks)
@@ -118,10 +114,10 @@ async def place_case(
         placement_state.released(booking)
         await session.flush()
     for _ in range(MAX_LISTING_ATTEMPTS):
-        meetings, decision = await _decide(connection, need, now)
+        meetings, decision, final = await _decide(connection, need, now)
         if isinstance(decision, Huddle):
             placement_state.to_huddle_search(booking)
-            await service.place(
+            participants = await service.place(
                 session,
                 booking,
                 policy,
@@ -133,22 +129,28 @@ async def place_case(
                 if not in_database and booking.status != BookingStatus.confirmed.value:
                     session.add(booking)
                 await session.flush()
-                return
-            decision = decision.fallback
+                return participants
+            fallback = decision.fallback
+            if not final:
+                meetings = await meeting_reads.open_meetings(connection, now)
+                whole = decide(need, [m.candidate for m in meetings], now)
+                assert isinstance(whole, Huddle) and whole.fallback is not None
+                fallback = whole.fallback
+            decision = fallback
         if not in_database:
             session.add(booking)
             in_database = True
         if isinstance(decision, Waitlisted):
             placement_state.waitlisted(booking, decision, now)
             await session.flush()
-            return
+            return None
         assert isinstance(decision, OnMeeting)
         end = next(m.end for m in meetings if m.candidate.meeting_id == decision.meeting.meeting_id)
         refused, moved = await list_on(session, booking, decision, need, readiness, now, end)
         if refused is None:
             await session.flush()
             await announce_shifted(session, policy, moved)
-            return
+            return None
     raise RuntimeError("could not list the case after repeated refusals")  # retried by the consumer
 
 
@@ -208,20 +210,28 @@ async def on_recommendation(
         )
     else:
         placement_state.renew(booking, envelope.case_version, need)
-    await place_case(
+    participants = await place_case(
         session, booking, need, policy, now, in_database=in_database, calendar_version=calendar_version
     )
-    await announce_placement(session, policy, booking, was_confirmed=was_confirmed)
+    await announce_placement(session, policy, booking, was_confirmed=was_confirmed, participants=participants)
 
 
 async def announce_placement(
-    session: AsyncSession, policy: BookingPolicy, booking: BookingRecord, *, was_confirmed: bool
+    session: AsyncSession,
+    policy: BookingPolicy,
+    booking: BookingRecord,
+    *,
+    was_confirmed: bool,
+    participants: list[Participant] | None = None,
 ) -> None:
+    """`participants`: the huddle's, as just booked (else read again when confirmed)."""
     if booking.status == BookingStatus.confirmed.value:
         event = EventType.booking_rescheduled if was_confirmed else EventType.booking_confirmed
     else:
         event = EventType.booking_waitlisted
-    await service.announce(session, policy, event, booking, [] if booking.status != "confirmed" else None)
+    await service.announce(
+        session, policy, event, booking, [] if booking.status != "confirmed" else participants
+    )
 
 
 async def place_again(
@@ -265,9 +275,10 @@ async def retry_entry(uow: UnitOfWork, booking_id: UUID, policy: BookingPolicy) 
 
 async def on_case_changed(session: AsyncSession, envelope: EventEnvelope, case: CaseSubmission) -> None:
     """A submitted or changed case: re-opens a withdrawn one, and records its readiness for the meeting."""
-    connection = await driver_connection(session)
-    await service.reopen_if_withdrawn(session, envelope)
     facts = case.model_dump(mode="json", include={"lesions", "neurology", "diagnostics"})
-    await agenda_writes.record_readiness(
-        connection, envelope.case_id, envelope.case_version, readiness_from_case(facts)
+    await agenda_writes.record_case_change(
+        await driver_connection(session),
+        envelope.case_id,
+        envelope.case_version,
+        readiness_from_case(facts),
     )

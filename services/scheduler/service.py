@@ -470,13 +470,6 @@ async def cancel_for_withdrawal(
     await cancel(session, booking, policy, reason="case withdrawn by the referrer", now=now)
 
 
-async def reopen_if_withdrawn(session: AsyncSession, envelope: EventEnvelope) -> None:
-    """Every submitted or changed case comes through here, nearly always to change nothing: one statement."""
-    await booking_writes.reopen_case(
-        await driver_connection(session), envelope.case_id, envelope.case_version
-    )
-
-
 async def cancel(
     session: AsyncSession, booking: BookingRecord, policy: BookingPolicy, *, reason: str, now: datetime
 ) -> None:

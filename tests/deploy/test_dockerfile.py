@@ -61,7 +61,7 @@ def test_it_runs_as_a_numeric_non_root_user_with_a_health_check() -> None:
     (healthcheck,) = [rest for keyword, rest in final if keyword == "HEALTHCHECK"]
     assert "/healthz" in healthcheck
     (cmd,) = [rest for keyword, rest in final if keyword == "CMD"]
-    assert "services.${SERVICE}.main:create_application" in cmd and "--factory" in cmd
+    assert 'python -m shared.serve \\"${SERVICE}\\"' in cmd and "${PORT}" in cmd
 
 
 def test_the_build_context_is_kept_small() -> None:

@@ -145,7 +145,12 @@ def test_each_service_has_a_service_pdb_and_hpa_bounded_by_its_partitions(
         target = hpas[name]["spec"]["scaleTargetRef"]
         assert (target["kind"], target["name"]) == ("Deployment", name)
         ceiling = min(partitions[topic] for topic in CONSUMES[name])
-        assert hpas[name]["spec"]["minReplicas"] <= hpas[name]["spec"]["maxReplicas"] <= ceiling, name
+        # Each pod's consumer processes are members of the group: more members than partitions sit idle.
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        members_per_pod = int(env.get("CONSUMER_PROCESSES") or 1)
+        assert hpas[name]["spec"]["minReplicas"] <= hpas[name]["spec"]["maxReplicas"], name
+        assert hpas[name]["spec"]["maxReplicas"] * members_per_pod <= ceiling, name
 
 
 def test_topics_and_their_dead_letter_topics_are_strimzi_resources(

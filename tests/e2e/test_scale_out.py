@@ -245,3 +245,25 @@ def test_partitions_are_shared_and_every_case_is_processed_once_with_two_and_thr
             f"  {r.instances} instance(s): {r.cases} cases in {r.seconds:6.2f} s = {r.cases_per_second:5.1f}/s"
             f" (scaling took {r.scale_seconds:5.1f} s); partitions per instance: {shares}"
         )
+
+
+def test_consumer_processes_join_the_group_and_api_workers_serve_with_every_case_processed_once(
+    scaled_pipeline: Pipeline, infrastructure: Infrastructure, topic_prefix: str
+) -> None:
+    """A scheduler run by shared/serve.py with 2 API workers and 2 consumer processes (as `make run`,
+    Compose and the manifests run it with API_WORKERS=2 CONSUMER_PROCESSES=2): the consumer processes are
+    members of the group beside the session's scheduler, the workers are not, and they serve its API."""
+    pipeline = scaled_pipeline
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    staff_every_specialty(pipeline.url("scheduler"), per_specialty=2)
+    pipeline.start("scheduler", instance="scheduler-processes", processes=(2, 2))
+    members = wait_for_partitions_shared(bootstrap, topic_prefix, "scheduler", 3)
+    assert len(members) == 3
+    case_ids = set(post_cases(pipeline.url("intake"), CASES_PER_ROUND))
+    wait_all_booked(pipeline.url("scheduler-processes"), case_ids)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda case_id: verify_processed_once(pipeline, case_id), case_ids))
+    booked = asyncio.run(_events_per_case(bootstrap, f"{topic_prefix}{Topic.mdt_bookings.value}", case_ids))
+    assert {case_id: booked[(case_id, "booking.confirmed")] for case_id in case_ids} == dict.fromkeys(
+        case_ids, 1
+    )

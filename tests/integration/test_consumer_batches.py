@@ -1,4 +1,4 @@
-"""The consumer loop on the real broker and database, applying a partition's records in one transaction
+"""The consumer loop on the real broker and database, applying a poll's records of a topic in one transaction
 (a set-based batch handler):
 every record applied once (inbox), duplicates dropped, a poison record dead-lettered, and the good records
 of a batch that contained it applied once by the one-by-one fallback."""
@@ -14,9 +14,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.adapters.tables import inbox
 from shared.contracts.events import EventEnvelope, EventType
-from shared.db.engine import create_engine, create_session_factory
+from shared.db.engine import SessionFactory, create_engine, create_session_factory
 from shared.kafka.client import client_options, create_producer
-from shared.kafka.consumer import Delivery, EventConsumer, PoisonEventError
+from shared.kafka.consumer import BatchHandler, Delivery, EventConsumer, PoisonEventError
 from shared.kafka.dead_letters import read_dead_letters
 from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
@@ -36,6 +36,27 @@ async def topic(infrastructure: Infrastructure) -> AsyncIterator[str]:
     yield name
     await admin.delete_topics([name, name + ".dlq"])
     await admin.close()
+
+
+def batch_consumer(
+    settings: ServiceSettings,
+    sessions: SessionFactory,
+    producer: RenewableProducer,
+    topic: str,
+    batch_handler: BatchHandler,
+) -> EventConsumer:
+    """A consumer of `topic` (a group of its own) applying its batches with `batch_handler`."""
+    return EventConsumer(
+        name=f"batch-{uuid.uuid4().hex[:6]}",
+        topics=[topic],
+        group_id=f"batch-{uuid.uuid4().hex[:6]}",
+        event_types=frozenset({EventType.case_updated}),
+        batch_handler=batch_handler,
+        session_factory=sessions,
+        inbox=inbox,
+        producer=producer,
+        client_options=client_options(settings),
+    )
 
 
 async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered(
@@ -78,17 +99,7 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
 
     producer = RenewableProducer(lambda: create_producer(settings))
     await producer.start()
-    consumer = EventConsumer(
-        name=f"batch-{uuid.uuid4().hex[:6]}",
-        topics=[topic],
-        group_id=f"batch-{uuid.uuid4().hex[:6]}",
-        event_types=frozenset({EventType.case_updated}),
-        batch_handler=batch_handler,
-        session_factory=sessions,
-        inbox=inbox,
-        producer=producer,
-        client_options=client_options(settings),
-    )
+    consumer = batch_consumer(settings, sessions, producer, topic, batch_handler)
     task = asyncio.create_task(consumer.run())
     try:
         async with asyncio.timeout(60):
@@ -114,3 +125,50 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
         async with engine.begin() as conn:
             await conn.execute(text(f"DROP TABLE {table}"))
         await engine.dispose()
+
+
+async def test_a_polls_records_of_every_partition_of_a_topic_go_in_one_transaction(
+    infrastructure: Infrastructure, database_url: str
+) -> None:
+    """Records spread over three partitions, waiting when the consumer starts: one batch holds them all
+    (per partition, they would be three batches at least), and each is applied once."""
+    bootstrap = infrastructure.kafka_bootstrap_servers
+    name = f"batch-test-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(name, 3, 1), NewTopic(name + ".dlq", 1, 1)])
+    settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap)
+    engine = create_engine(settings)
+    batches: list[list[uuid.UUID]] = []
+
+    async def batch_handler(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+        batches.append([d.envelope.event_id for d in deliveries])
+
+    envelopes = [
+        EventEnvelope(
+            event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload=a_case()
+        )
+        for _ in range(30)
+    ]
+    for envelope in envelopes:
+        await produce(
+            bootstrap, name, envelope.model_dump_json().encode(), key=str(envelope.case_id).encode()
+        )
+    producer = RenewableProducer(lambda: create_producer(settings))
+    await producer.start()
+    consumer = batch_consumer(settings, create_session_factory(engine), producer, name, batch_handler)
+    task = asyncio.create_task(consumer.run())
+    try:
+        async with asyncio.timeout(60):
+            while consumer.progress.processed < len(envelopes):
+                await asyncio.sleep(0.2)
+        assert sorted(i for batch in batches for i in batch) == sorted(e.event_id for e in envelopes)
+        assert max(len(batch) for batch in batches) > 10  # more than any one partition's share (~10)
+        assert len(batches) < 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await producer.stop(10)
+        await engine.dispose()
+        await admin.delete_topics([name, name + ".dlq"])
+        await admin.close()

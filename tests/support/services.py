@@ -59,26 +59,31 @@ class Pipeline:
     def url(self, name: str) -> str:
         return self.services[name].url
 
-    def start(self, name: str, *, instance: str | None = None, port: int | None = None) -> RunningService:
-        """Starts a service; `instance` names a second process of the same service ("scheduler-2")."""
+    def start(
+        self,
+        name: str,
+        *,
+        instance: str | None = None,
+        port: int | None = None,
+        processes: tuple[int, int] | None = None,
+    ) -> RunningService:
+        """Starts a service; `instance` names a second process of the same service ("scheduler-2").
+        `processes`: (API workers, consumer processes), started by shared/serve.py as `make run` does."""
         port = port or free_port()
         key = instance or name
         log_path = self.log_dir / f"{key}-{port}.log"
+        address = ["--host", "127.0.0.1", "--port", str(port)]
+        env = {**self.env, "OTEL_SERVICE_NAME": name}
+        if processes is None:
+            argv = ["-m", "uvicorn", "--factory", f"services.{name}.main:create_application", *address]
+            argv.append("--no-access-log")
+        else:
+            argv = ["-m", "shared.serve", name, *address]
+            env |= {"API_WORKERS": str(processes[0]), "CONSUMER_PROCESSES": str(processes[1])}
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                f"services.{name}.main:create_application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--no-access-log",
-            ],
+            [sys.executable, *argv],
             cwd=ROOT,
-            env={**self.env, "OTEL_SERVICE_NAME": name},
+            env=env,
             stdout=log_path.open("ab"),
             stderr=subprocess.STDOUT,
         )

@@ -103,18 +103,24 @@ async def renumber(connection: DriverConnection, item_ids: list[UUID]) -> None:
     await connection.execute(_RENUMBER, item_ids, list(range(1, len(item_ids) + 1)))
 
 
-# A case version's readiness facts ($3, keys as domain/readiness.py lists them): its true and false replace,
-# its null keeps what was known; on the case's state (for its next listings) and on its listed item. A case
-# event older than the facts held changes nothing.
+# A case version's facts, in one statement, for every submitted or changed case: a withdrawn case re-opens
+# with a newer version than any seen (intake and eligibility do the same), and its readiness facts ($3, keys
+# as domain/readiness.py lists them) are recorded: their true and false replace, their null keeps what was
+# known; on the case's state (for its next listings) and on its listed item. A case event older than the
+# facts held changes neither.
 _MERGED = """(SELECT coalesce(jsonb_object_agg(k, CASE WHEN v = 'null'::jsonb
                                    THEN coalesce({old} -> k, 'null'::jsonb) ELSE v END), '{{}}'::jsonb)
       FROM jsonb_each($3::jsonb) AS e(k, v))"""
-_RECORD_READINESS = f"""
+_RECORD_CASE_CHANGE = f"""
 WITH state AS (
     INSERT INTO scheduler.case_state AS s (case_id, latest_version, readiness, readiness_version)
     VALUES ($1, 0, $3::jsonb, $2)
-    ON CONFLICT (case_id) DO UPDATE SET readiness = {_MERGED.format(old="s.readiness")}, readiness_version = $2
-    WHERE s.readiness_version < $2
+    ON CONFLICT (case_id) DO UPDATE SET
+        readiness = CASE WHEN s.readiness_version < $2 THEN {_MERGED.format(old="s.readiness")}
+                         ELSE s.readiness END,
+        readiness_version = greatest(s.readiness_version, $2),
+        withdrawn_at = CASE WHEN s.latest_version < $2 THEN NULL ELSE s.withdrawn_at END
+    WHERE s.readiness_version < $2 OR (s.withdrawn_at IS NOT NULL AND s.latest_version < $2)
     RETURNING case_id
 )
 UPDATE scheduler.agenda_items AS i SET readiness = {_MERGED.format(old="i.readiness")}, updated_at = now()
@@ -122,7 +128,8 @@ WHERE i.case_id = $1 AND i.status = 'listed' AND EXISTS (SELECT FROM state)
 """
 
 
-async def record_readiness(
+async def record_case_change(
     connection: DriverConnection, case_id: UUID, version: int, readiness: dict[str, Any]
 ) -> None:
-    await connection.execute(_RECORD_READINESS, case_id, version, orjson.dumps(readiness).decode())
+    """A listed item's readiness is merged again only when the state's was (a re-opened case has none)."""
+    await connection.execute(_RECORD_CASE_CHANGE, case_id, version, orjson.dumps(readiness).decode())

@@ -16,13 +16,19 @@ import orjson
 from services.scheduler.adapters.calendar_cache import CALENDAR_VERSION
 from shared.db.driver import DriverConnection
 
-# The case's state row for a case never seen (the row, new, stays invisible and a concurrent event of the
-# case waits on it until this transaction ends), and the calendar version, read with it since every booking
-# sends this statement first.
+# The case's state row for a case with no placement yet, at this version, and the calendar version, read
+# with it since every booking sends this statement first. A new row stays invisible, and a concurrent event
+# of the case waits on it until this transaction ends. The row may already be there without a placement:
+# the case's readiness (agenda_writes.record_case_change) usually arrives before its first recommendation;
+# then it is taken over (and locked, as ON CONFLICT DO UPDATE locks the row even where WHERE is false) in the
+# same statement, instead of being read and locked again with the case's open booking.
 _START_CASE = f"""
 WITH started AS (
-    INSERT INTO scheduler.case_state (case_id, latest_version) VALUES ($1, $2)
-    ON CONFLICT DO NOTHING RETURNING case_id
+    INSERT INTO scheduler.case_state AS s (case_id, latest_version) VALUES ($1, $2)
+    ON CONFLICT (case_id) DO UPDATE SET latest_version = $2
+    WHERE s.latest_version = 0 AND s.withdrawn_at IS NULL
+      AND NOT EXISTS (SELECT FROM scheduler.bookings b WHERE b.case_id = $1)
+    RETURNING case_id
 )
 SELECT EXISTS (SELECT FROM started) AS started, {CALENDAR_VERSION} AS calendar_version
 """
@@ -148,17 +154,6 @@ async def insert_booking(connection: DriverConnection, booking_id: UUID, booking
     """A booking without participants (waitlisted), not in the database yet."""
     values = _booking_values(booking)
     await connection.execute(_INSERT_BOOKING, booking_id, *values[:3], None, None, *values[3:])
-
-
-_REOPEN_CASE = """
-UPDATE scheduler.case_state SET withdrawn_at = NULL
-WHERE case_id = $1 AND withdrawn_at IS NOT NULL AND latest_version < $2
-"""
-
-
-async def reopen_case(connection: DriverConnection, case_id: UUID, version: int) -> None:
-    """A withdrawn case re-opens with a newer version than any seen (intake and eligibility do the same)."""
-    await connection.execute(_REOPEN_CASE, case_id, version)
 
 
 async def lock_booking_batches(connection: DriverConnection) -> None:

@@ -162,9 +162,19 @@ async def meeting_facts(connection: DriverConnection, meeting_id: UUID) -> Meeti
     return found[0] if found else None
 
 
-async def not_ready_meetings(connection: DriverConnection, case_id: UUID) -> frozenset[UUID]:
-    """The meetings the case was deferred from as not ready: it never goes back to them (meetings.md §3)."""
-    rows = await connection.fetch(
-        "SELECT meeting_id FROM scheduler.agenda_items WHERE case_id = $1 AND reason = 'not_ready'", case_id
-    )
-    return frozenset(row["meeting_id"] for row in rows)
+# What a placement needs of the case itself, in one round trip: the meetings it was deferred from as not
+# ready (it never goes back to them, meetings.md §3) and its readiness facts (from its case events).
+_PLACEMENT_FACTS = """
+SELECT ARRAY(SELECT meeting_id FROM scheduler.agenda_items WHERE case_id = $1 AND reason = 'not_ready')
+           AS not_ready,
+       (SELECT readiness FROM scheduler.case_state WHERE case_id = $1) AS readiness
+"""
+NO_READINESS: dict[str, bool | None] = {"imaging": None, "histology": None}
+
+
+async def placement_facts(
+    connection: DriverConnection, case_id: UUID
+) -> tuple[frozenset[UUID], dict[str, bool | None]]:
+    row = await connection.fetchrow(_PLACEMENT_FACTS, case_id)
+    readiness = _loads(row["readiness"])
+    return frozenset(row["not_ready"]), dict(readiness) if readiness else dict(NO_READINESS)

@@ -26,6 +26,7 @@ from tests.integration.scheduler.support import (
     book_recommendation,
     booking_events,
     next_hour,
+    on_case_changed,
     open_booking,
     participants,
     recommendation,
@@ -166,10 +167,10 @@ async def test_a_changed_resubmission_reopens_a_withdrawn_case_and_an_older_one_
     await book(sessions, case_id)
     async with sessions() as session, session.begin():
         await service.cancel_for_withdrawal(session, withdrawal(case_id), POLICY)
-        await service.reopen_if_withdrawn(session, changed_case(case_id, version=1))  # not newer: stays
+        await on_case_changed(session, changed_case(case_id, version=1))  # not newer: stays
     await book(sessions, case_id, version=1)
     async with sessions() as session, session.begin():
-        await service.reopen_if_withdrawn(session, changed_case(case_id, version=2))
+        await on_case_changed(session, changed_case(case_id, version=2))
     await book(sessions, case_id, version=2)
     async with sessions() as session:
         events = await booking_events(session, case_id)
