@@ -33,6 +33,7 @@ from tests.integration.scheduler.support import (
     staff,
     withdrawal,
 )
+from tests.support.cases import a_case
 
 pytestmark = pytest.mark.integration
 THIRTY = timedelta(minutes=30)
@@ -182,7 +183,9 @@ async def test_a_changed_resubmission_reopens_a_withdrawn_case_and_an_older_one_
 
 
 def changed_case(case_id: uuid.UUID, version: int) -> EventEnvelope:
-    return EventEnvelope(event_type=EventType.case_updated, case_id=case_id, case_version=version, payload={})
+    return EventEnvelope(
+        event_type=EventType.case_updated, case_id=case_id, case_version=version, payload=a_case()
+    )
 
 
 @pytest.mark.parametrize("spare", [True, False], ids=["rescheduled", "waitlisted"])
