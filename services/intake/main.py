@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from services.intake.adapters.tables import SCHEMA, inbox, outbox
 from services.intake.api import build_router
 from services.intake.consumer import BATCH_HANDLER, HANDLERS
+from services.intake.openapi_links import INTAKE_LINKS
 from services.intake.service import TOPICS_CONSUMED
 from services.intake.settings import IntakeSettings
 from services.intake.webhooks.domain.targets import AllowedHosts
@@ -60,6 +61,7 @@ def create_application(settings: IntakeSettings | None = None) -> FastAPI:
         await webhooks.refresh_metrics()
 
     app = create_app(
+        links=INTAKE_LINKS,
         service="intake",
         title="Intake: bone-metastasis case referrals",
         lifespan=lifespan,
