@@ -1,5 +1,5 @@
-"""OpenAPI links between a service's operations (OpenAPI 3.1 §4.8.20), added to the document FastAPI
-generates: "the `case_id` of this 202 is the `case_id` of GET /v1/cases/{case_id}". A client (and
+"""OpenAPI links between a service's operations (the Link Object of OpenAPI 3.1), added to the document
+FastAPI generates: "the `case_id` of this 202 is the `case_id` of GET /v1/cases/{case_id}". A client (and
 schemathesis' stateful phase) follows them to chain calls with real ids.
 
 The routes stay as they are: each service keeps a table of `Link`s naming operationIds, and
@@ -35,7 +35,6 @@ class Link:
     target: str
     parameters: Mapping[str, str] = field(default_factory=dict)
     request_body: Mapping[str, Any] | None = None
-    description: str | None = None
 
 
 def fan_out(
@@ -89,8 +88,6 @@ def _link_object(link: Link) -> dict[str, Any]:
         body["parameters"] = dict(link.parameters)
     if link.request_body is not None:
         body["requestBody"] = dict(link.request_body)
-    if link.description:
-        body["description"] = link.description
     return body
 
 
