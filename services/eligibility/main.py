@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from services.eligibility.adapters.tables import SCHEMA, inbox, outbox
 from services.eligibility.api import router
 from services.eligibility.consumer import subscription
+from services.eligibility.openapi_links import ELIGIBILITY_LINKS
 from services.eligibility.settings import EligibilitySettings
 from shared.auth import TokenTable
 from shared.contracts.asyncapi import asyncapi_document
@@ -26,6 +27,7 @@ def create_application(settings: EligibilitySettings | None = None) -> FastAPI:
     runtime.subscribe(consumed)
 
     app = create_app(
+        links=ELIGIBILITY_LINKS,
         service="eligibility",
         title="Eligibility: therapy options for bone metastases",
         lifespan=runtime.lifespan,

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from services.intake import api
 from services.intake.adapters.tables import SCHEMA, inbox, outbox
 from services.intake.consumer import SUBSCRIPTION
+from services.intake.openapi_links import INTAKE_LINKS
 from services.intake.settings import IntakeSettings
 from services.intake.webhooks import routes as webhook_routes
 from services.intake.webhooks.domain.targets import AllowedHosts
@@ -75,6 +76,7 @@ def http_app(
     """Intake's HTTP API alone, without what runs beside it; the caller puts the unit of work on app.state
     (route tests: a fake, and a lifespan that starts nothing)."""
     app = create_app(
+        links=INTAKE_LINKS,
         service="intake",
         title="Intake: bone-metastasis case referrals",
         lifespan=lifespan,

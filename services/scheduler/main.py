@@ -14,6 +14,7 @@ from services.scheduler.adapters.calendar_cache import CachedCalendars
 from services.scheduler.adapters.tables import SCHEMA, inbox, outbox
 from services.scheduler.api import ROUTERS, ApiContext
 from services.scheduler.consumer import subscription
+from services.scheduler.openapi_links import SCHEDULER_LINKS
 from services.scheduler.service import BookingPolicy, worklist_size
 from services.scheduler.settings import SchedulerSettings
 from services.scheduler.timer import MeetingClock
@@ -67,6 +68,7 @@ def create_application(settings: SchedulerSettings | None = None) -> FastAPI:
                     await task
 
     app = create_app(
+        links=SCHEDULER_LINKS,
         service="scheduler",
         title="Scheduler: MDT bookings, meetings and the coordinators' API",
         lifespan=lifespan,

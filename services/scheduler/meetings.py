@@ -30,7 +30,7 @@ from services.scheduler.adapters.tables import (
     TeamMemberRecord,
     TeamRecord,
 )
-from services.scheduler.coordination import ConflictError, NotFoundError, audit
+from services.scheduler.coordination import MAX_ID, ConflictError, NotFoundError, audit
 from services.scheduler.domain import meeting as life
 from services.scheduler.domain.meeting import Deferral, ListedItem, MeetingStateError
 from services.scheduler.domain.readiness import is_ready
@@ -212,7 +212,11 @@ async def record_absence(
         meeting = await locked_meeting(session, meeting_id)
         if meeting.status not in ("scheduled", "locked"):
             raise MeetingConflictError(meeting.status, "changed")
-        member = await session.get(TeamMemberRecord, (meeting.team_id, clinician_id))
+        member = (
+            None
+            if not 1 <= clinician_id <= MAX_ID
+            else await session.get(TeamMemberRecord, (meeting.team_id, clinician_id))
+        )
         if member is None:
             raise NotFoundError(f"clinician {clinician_id} is not a member of the meeting's team")
         await session.execute(
@@ -248,7 +252,11 @@ async def remove_absence(uow: UnitOfWork, meeting_id: UUID, clinician_id: int, a
     async with uow.begin() as session:
         await serialise(session)
         meeting = await locked_meeting(session, meeting_id)
-        absence = await session.get(AbsenceRecord, (meeting_id, clinician_id))
+        absence = (
+            None
+            if not 1 <= clinician_id <= MAX_ID
+            else await session.get(AbsenceRecord, (meeting_id, clinician_id))
+        )
         if absence is None:
             raise NotFoundError(f"no absence of clinician {clinician_id} at meeting {meeting_id}")
         if meeting.status not in ("scheduled", "locked"):

@@ -4,7 +4,7 @@ body limit, HTTP server spans and request metrics."""
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.http.limits import BodySizeLimit
+from shared.http.openapi_links import Link, install_links
 from shared.http.problems import install_problem_handlers
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -69,8 +70,11 @@ def create_app(
     body_limits: Mapping[str, int] | None = None,
     refresh_metrics: Callable[[], Awaitable[None]] | None = None,
     asyncapi: dict[str, Any] | None = None,
+    links: Sequence[Link] = (),
 ) -> FastAPI:
+    """`links` (shared/http/openapi_links.py) are added to the OpenAPI document once every router is in."""
     app = FastAPI(title=title, version="1", lifespan=lifespan)
+    install_links(app, links)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, path_limits=body_limits)
 

@@ -18,11 +18,14 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from hypothesis import strategies as st
 
 from shared.contracts.codes import Specialty, Urgency
 from tests.integration.scheduler.support import PANEL, next_hour, recommendation, withdrawal
+from tests.support.clinic import staff_every_specialty, team_with_meetings
 from tests.support.database import run_database
 from tests.support.infrastructure import Infrastructure
+from tests.support.openapi_stateful import StatefulRun, run_stateful
 from tests.support.services import TEST_TOKENS, Pipeline, auth
 
 pytestmark = pytest.mark.e2e
@@ -389,3 +392,211 @@ def test_the_openapi_document_holds_no_5xx_and_nothing_outside_the_schema(schedu
         check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_an_absence_of_a_clinician_id_beyond_the_id_range_is_404(scheduler: Scheduler) -> None:
+    """Found by the stateful phase: a real meeting, a clinician id past 2**31 - 1 was a 500 (the database
+    refused the integer) instead of the 404 of any other unknown clinician."""
+    first = next_hour(24 * 50)
+    team_with_meetings(scheduler.http, {}, first, first + timedelta(hours=1))
+    (meeting,) = scheduler.http.get(
+        "/v1/meetings", params={"from": first.isoformat(), "to": (first + timedelta(hours=1)).isoformat()}
+    ).json()
+    for method in ("PUT", "DELETE"):
+        absence = f"/v1/meetings/{meeting['meeting_id']}/absences/38401749912162"
+        problem(scheduler.http.request(method, absence), 404)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# schemathesis' stateful phase over the document's links
+
+QUARTERS_AHEAD = st.integers(
+    min_value=4 * 24, max_value=4 * 24 * 300
+)  # a day to ~10 months, in quarter hours
+
+
+def _quarters_from_now(quarters: int) -> datetime:
+    return next_hour(0) + timedelta(minutes=15 * quarters)
+
+
+def _window(start_quarters: int, length_quarters: int) -> dict[str, str]:
+    start = _quarters_from_now(start_quarters)
+    return {"start": start.isoformat(), "end": (start + timedelta(minutes=15 * length_quarters)).isoformat()}
+
+
+def _weekly(weekday: int, from_quarters: int) -> dict[str, Any]:
+    first = _quarters_from_now(from_quarters).date()
+    return {
+        "weekday": weekday,
+        "start_local": "08:00",
+        "end_local": "12:30",
+        "from_date": first.isoformat(),
+        "to_date": (first + timedelta(days=28)).isoformat(),
+    }
+
+
+# Bodies the scheduler's own rules accept (on the 15-minute grid, in the future, a real time zone), drawn
+# for about half the positive cases of these operations: a body that only fits the schema is mostly a 422.
+REALISTIC = {
+    "POST /v1/clinicians/{clinician_id}/availability": st.builds(
+        _window, QUARTERS_AHEAD, st.integers(min_value=1, max_value=4 * 24)
+    ),
+    "POST /v1/clinicians/{clinician_id}/availability/weekly": st.builds(
+        _weekly, st.integers(min_value=0, max_value=6), QUARTERS_AHEAD
+    ),
+    "POST /v1/teams": st.uuids().map(
+        lambda u: {
+            "code": f"st-{u.hex[:12]}",
+            "name": "Stateful MDT",
+            "timezone": "Europe/London",
+            "quorum_specialties": [Specialty.radiology.value],
+        }
+    ),
+    "POST /v1/teams/{team_id}/series": st.builds(
+        lambda weekday, quarters: {
+            "weekday": weekday,
+            "start_local": "13:00",
+            "duration_minutes": 60,
+            "starts_on": _quarters_from_now(quarters).date().isoformat(),
+        },
+        st.integers(min_value=1, max_value=7),
+        QUARTERS_AHEAD,
+    ),
+    "POST /v1/meetings": st.builds(
+        lambda quarters: {
+            "team_id": 1,
+            "start": _quarters_from_now(quarters).isoformat(),
+            "duration_minutes": 60,
+        },
+        QUARTERS_AHEAD,
+    ),
+}
+
+
+AGENDA = "GET /v1/meetings/{meeting_id}/agenda"
+BOOKING = "GET /v1/bookings/{booking_id}"
+ITEM_OUTCOME = "POST /v1/meetings/{meeting_id}/items/{item_id}/outcome"
+# Each group of operations gets a run of its own (operations, seconds), so that a short run follows its links
+# to the end: about 50 s in all. The agenda group runs first and moves no case (no lock, reschedule, absence
+# or clinician made inactive), so that the items it reaches are the ones the test listed, still listed.
+STATEFUL_GROUPS: list[tuple[list[str], int]] = [
+    (
+        [
+            "GET /v1/meetings",
+            AGENDA,
+            "PATCH /v1/meetings/{meeting_id}/items/{item_id}",
+            ITEM_OUTCOME,
+            "GET /v1/bookings",
+            "GET /v1/worklist",
+            BOOKING,
+            "POST /v1/bookings/{booking_id}/outcome",
+        ],
+        15,
+    ),
+    (
+        [
+            "POST /v1/clinicians",
+            "GET /v1/clinicians",
+            "GET /v1/clinicians/{clinician_id}",
+            "PATCH /v1/clinicians/{clinician_id}",
+            "POST /v1/clinicians/{clinician_id}/availability",
+            "GET /v1/clinicians/{clinician_id}/availability",
+            "POST /v1/clinicians/{clinician_id}/availability/weekly",
+            "DELETE /v1/clinicians/{clinician_id}/availability/{window_id}",
+            "GET /v1/slots",
+        ],
+        12,
+    ),
+    (
+        [
+            "POST /v1/teams",
+            "GET /v1/teams",
+            "GET /v1/teams/{team_id}",
+            "PATCH /v1/teams/{team_id}",
+            "PUT /v1/teams/{team_id}/members/{clinician_id}",
+            "DELETE /v1/teams/{team_id}/members/{clinician_id}",
+            "POST /v1/teams/{team_id}/series",
+            "GET /v1/teams/{team_id}/series",
+            "PATCH /v1/series/{series_id}",
+            "DELETE /v1/series/{series_id}",
+            "POST /v1/meetings",
+            "GET /v1/meetings",
+            AGENDA,
+        ],
+        15,
+    ),
+    (
+        [
+            "GET /v1/meetings",
+            "GET /v1/meetings/{meeting_id}",
+            "POST /v1/meetings/{meeting_id}/lock",
+            "POST /v1/meetings/{meeting_id}/finish",
+            "POST /v1/meetings/{meeting_id}/cancel",
+            "PUT /v1/meetings/{meeting_id}/absences/{clinician_id}",
+            "DELETE /v1/meetings/{meeting_id}/absences/{clinician_id}",
+            AGENDA,
+            "POST /v1/meetings/{meeting_id}/items/{item_id}/move",
+            "GET /v1/bookings",
+            BOOKING,
+            "POST /v1/bookings/{booking_id}/reschedule",
+            "POST /v1/bookings/{booking_id}/cancel",
+        ],
+        10,
+    ),
+]
+
+
+async def test_scheduler_linked_sequences_hold_to_the_document(scheduler: Scheduler) -> None:
+    """schemathesis' stateful phase over the scheduler's links, with a coordinator's token: a clinician
+    created, then their availability added, listed and deleted; a team created, then its meetings and
+    series; a meeting's agenda read, then its items edited and their outcome posted; a booking listed,
+    then read, moved and cancelled. A team with meetings and cases listed on them are made first, so that
+    the agenda and booking links have something to follow."""
+    staff = staff_every_specialty(scheduler.url)
+    case_ids = [uuid.uuid4() for _ in range(3)]
+    await scheduler.publish(*(recommendation(case_id, urgency=Urgency.routine) for case_id in case_ids))
+    for case_id in case_ids:
+        (listed,) = await scheduler.booking_events(case_id, 1)
+        assert listed["payload"]["item_id"], listed
+
+    # The listed cases' recommendations name no therapy: the meeting's decision needs no per-therapy decision,
+    # and the whole team attends.
+    outcome = {"decisions": [], "intent": "palliative", "attendees": sorted(staff)}
+    realistic = {
+        **REALISTIC,
+        ITEM_OUTCOME: st.just(outcome),
+        "POST /v1/bookings/{booking_id}/outcome": st.just(outcome),
+    }
+    run = StatefulRun()
+    for operations, seconds in STATEFUL_GROUPS:
+        run.merge(
+            run_stateful(
+                scheduler.url,
+                COORDINATOR,
+                scenarios=40,
+                steps_per_scenario=6,
+                max_seconds=seconds,
+                realistic=realistic,
+                operations=operations,
+            )
+        )
+    print(run.summary())
+    assert not run.failures and not run.errors, run.summary()
+    for sources, target, statuses in [
+        (["POST /v1/clinicians"], "POST /v1/clinicians/{clinician_id}/availability", (201,)),
+        (
+            [
+                "POST /v1/clinicians/{clinician_id}/availability",
+                "POST /v1/clinicians/{clinician_id}/availability/weekly",
+                "GET /v1/clinicians/{clinician_id}/availability",
+            ],
+            "DELETE /v1/clinicians/{clinician_id}/availability/{window_id}",
+            (204,),
+        ),
+        (["POST /v1/teams", "GET /v1/teams"], "POST /v1/meetings", (201,)),
+        (["POST /v1/meetings", "GET /v1/meetings"], AGENDA, (200,)),
+        ([AGENDA, BOOKING], ITEM_OUTCOME, (201,)),
+        (["GET /v1/bookings"], BOOKING, (200,)),
+    ]:
+        found = [step for source in sources for step in run.linked(source, target, statuses)]
+        assert found, f"no {sources} -> {target} in {statuses}\n{run.summary()}"

@@ -447,3 +447,43 @@ async def _endpoint(setup: Setup, hook: dict[str, Any], status: str) -> dict[str
         if listed["webhook_id"] == hook["webhook_id"] and listed["status"] == status:
             return dict(listed)
     return None
+
+
+async def test_deleting_a_webhook_while_the_worker_settles_an_attempt_waits_for_it(setup: Setup) -> None:
+    """Found by the stateful phase: the worker settles an attempt by locking the delivery, then its endpoint;
+    the DELETE's cascade took them the other way round, PostgreSQL broke the deadlock and the DELETE was a
+    503. Now the DELETE waits for the settle and succeeds."""
+    hook = await subscribe(setup, "http://127.0.0.1:9/hook", client="hospital-d")
+    await record(setup, [recommendation(await submit(setup, client="hospital-d"))])
+    (delivery,) = await deliveries(setup, hook)
+    settling = await asyncpg.connect(setup.dsn)
+    try:
+        async with settling.transaction():
+            await settling.execute(
+                "UPDATE intake.webhook_deliveries SET next_attempt_at = now() WHERE delivery_id = $1",
+                uuid.UUID(delivery["delivery_id"]),
+            )
+            deleting = asyncio.create_task(
+                setup.api.delete(
+                    f"/v1/webhooks/{hook['webhook_id']}",
+                    headers={**auth("integration"), "X-Client-Id": "hospital-d"},
+                )
+            )
+            await wait_for(lambda: _waiting_on_a_lock(settling))
+            await settling.fetchrow(
+                "SELECT failing_since FROM intake.webhook_endpoints WHERE webhook_id = $1 FOR UPDATE",
+                uuid.UUID(hook["webhook_id"]),
+            )
+        response = await deleting
+    finally:
+        await settling.close()
+    assert response.status_code == 204, response.text
+
+
+async def _waiting_on_a_lock(connection: asyncpg.Connection) -> bool:
+    return bool(
+        await connection.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+    )

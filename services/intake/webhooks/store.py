@@ -264,6 +264,14 @@ async def endpoint_exists(connection: DriverConnection, *, client: str, webhook_
 
 async def delete_endpoint(connection: DriverConnection, *, client: str, webhook_id: UUID) -> bool:
     """Its deliveries and their attempts go with it (ON DELETE CASCADE)."""
+    # The worker settles an attempt by locking the delivery, then its endpoint; the cascade would take them
+    # the other way round, and the two deadlocked (the DELETE answered 503). The deliveries first, then.
+    await connection.execute(
+        "SELECT 1 FROM intake.webhook_deliveries d JOIN intake.webhook_endpoints e USING (webhook_id)"
+        " WHERE e.webhook_id = $1 AND e.client = $2 FOR UPDATE OF d",
+        webhook_id,
+        client,
+    )
     deleted = await connection.fetchval(
         "DELETE FROM intake.webhook_endpoints WHERE webhook_id = $1 AND client = $2 RETURNING true",
         webhook_id,
