@@ -187,6 +187,8 @@ async def update_series(
 ) -> SeriesPublic:
     async with uow.begin() as session:
         series = await get_series(session, series_id, lock=True)
+        if not series.active:
+            raise ConflictError("the series has ended; a new series makes new meetings")
         changes = body.model_dump(exclude_unset=True)
         for field, value in changes.items():
             if value is None and field != "ends_on":

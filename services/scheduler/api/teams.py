@@ -85,7 +85,8 @@ async def list_series(team_id: int, _: AnyStaff, uow: UnitOfWorkDep) -> list[Ser
 async def update_series(
     series_id: int, body: SeriesUpdate, who: Coordinator, uow: UnitOfWorkDep, context: Context
 ) -> SeriesPublic:
-    """Meetings that no longer belong to the series are cancelled (their cases placed again)."""
+    """Meetings that no longer belong to the series are cancelled (their cases placed again); 409 once the
+    series has ended."""
     view = await teams.update_series(uow, who.token_id, series_id, body, context.policy)
     context.retrier.trigger()
     return view

@@ -231,3 +231,16 @@ async def test_an_answer_shows_positions_as_renumbered_in_the_same_transaction(
     assert moved.json()["estimated_start"] > second["estimated_start"]
     positions = [(i["item_id"], i["position"]) for i in (await api.get(f"{path}/agenda")).json()]
     assert positions == [(second["item_id"], 1), (third["item_id"], 2), (first["item_id"], 3)]
+
+
+async def test_an_ended_series_refuses_changes(api: httpx.AsyncClient, sessions: SessionFactory) -> None:
+    team_id, _ = await team(api, sessions)
+    series = {"weekday": 2, "start_local": "08:00", "duration_minutes": 90, "starts_on": str(date.today())}
+    created = await api.post(f"/v1/teams/{team_id}/series", json=series)
+    assert created.status_code == 201, created.text
+    series_id = created.json()["series_id"]
+    assert (await api.patch(f"/v1/series/{series_id}", json={"duration_minutes": 60})).status_code == 200
+    assert (await api.delete(f"/v1/series/{series_id}")).status_code == 204
+    refused = await api.patch(f"/v1/series/{series_id}", json={"duration_minutes": 45})
+    assert refused.status_code == 409, refused.text
+    assert "ended" in refused.json()["detail"]
