@@ -2,7 +2,8 @@
 records are duplicated or poisoned, and consumer-group members die. After each fault, once the pipeline is
 quiet: every accepted case has exactly one recommendation per case version and exactly one open booking or
 waitlist entry, no clinician is double-booked, nothing was published twice, and no accepted request got a 5xx
-(a refused one may: the referrer retries it)."""
+(a refused one may: the referrer retries it). Each fault runs on a stream of CASES_PER_FAULT cases at RATE;
+the report (conftest.py) gives lost, duplicated, the time to recover and the time to drain."""
 
 import asyncio
 import os

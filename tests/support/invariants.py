@@ -147,8 +147,9 @@ class SettleWatch:
 
     def last_settled(self, cases: dict[str, int]) -> float | None:
         """When the last of `cases` settled (time.monotonic()); None if one has not."""
-        moments = [self.settled_at.get((c, v)) for c, v in cases.items()]
-        return None if any(m is None for m in moments) else max((m for m in moments if m), default=0.0)
+        moments = [self.settled_at.get(case) for case in cases.items()]
+        settled = [m for m in moments if m is not None]
+        return max(settled, default=0.0) if len(settled) == len(moments) else None
 
 
 def wait_until_quiet(database_url: str, accepted: dict[str, int], timeout: float = 60) -> PipelineState:
@@ -159,6 +160,8 @@ def wait_until_quiet(database_url: str, accepted: dict[str, int], timeout: float
         try:
             state = pipeline_state(database_url, accepted)
         except (OSError, asyncpg.PostgresError):
+            if time.monotonic() > deadline:
+                raise
             time.sleep(0.5)
             continue
         if state.pending_outbox == 0 or time.monotonic() > deadline:
