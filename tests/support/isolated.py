@@ -4,7 +4,10 @@ them never disturbs the shared ones other tests use."""
 
 import os
 import shutil
+import signal
+import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -41,6 +44,17 @@ class PrivateInfrastructure:
 
     def kafka(self, action: str) -> None:
         subprocess.run([ROOT / "deploy/local/kafka.sh", action], check=True, env=self._env())
+
+    def kill_kafka(self) -> None:
+        """SIGKILL to the broker (no controlled shutdown); `kafka("start")` then recovers its log."""
+        os.kill(int((self.state_dir / "kafka" / "kafka.pid").read_text()), signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.kafka_port)) != 0:
+                    return
+            time.sleep(0.1)
+        raise TimeoutError("the broker still listens after SIGKILL")
 
     def postgres(self, action: str) -> None:
         subprocess.run([ROOT / "deploy/local/postgres.sh", action], check=True, env=self._env())
