@@ -62,23 +62,7 @@ def require_roles(tokens: TokenTable, *roles: Role) -> Callable[[Request], Corou
     allowed = frozenset(roles)
 
     async def dependency(request: Request) -> Principal:
-        scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
-        if scheme.lower() != "bearer" or not credentials:
-            raise ProblemError(
-                401, "Unauthorized", "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-            )
-        principal = tokens.identify(credentials)
-        if principal is None:
-            raise ProblemError(
-                401, "Unauthorized", "the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"}
-            )
-        if principal.role not in allowed:
-            raise ProblemError(
-                403,
-                "Forbidden",
-                f"role {principal.role.value} may not do this; needs one of {sorted(role.value for role in allowed)}",
-            )
-        return principal
+        return _authorize(tokens, allowed, request)
 
     return dependency
 
@@ -86,9 +70,29 @@ def require_roles(tokens: TokenTable, *roles: Role) -> Callable[[Request], Corou
 def caller_with(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
     """A module-level route dependency: the caller, who must hold one of `roles`, checked against the token
     table the composition root put on `app.state.tokens`."""
+    allowed = frozenset(roles)
 
     async def dependency(request: Request) -> Principal:
-        tokens: TokenTable = request.app.state.tokens
-        return await require_roles(tokens, *roles)(request)
+        return _authorize(request.app.state.tokens, allowed, request)
 
     return dependency
+
+
+def _authorize(tokens: TokenTable, allowed: frozenset[Role], request: Request) -> Principal:
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
+    if scheme.lower() != "bearer" or not credentials:
+        raise ProblemError(
+            401, "Unauthorized", "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+    principal = tokens.identify(credentials)
+    if principal is None:
+        raise ProblemError(
+            401, "Unauthorized", "the bearer token is not valid", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if principal.role not in allowed:
+        raise ProblemError(
+            403,
+            "Forbidden",
+            f"role {principal.role.value} may not do this; needs one of {sorted(role.value for role in allowed)}",
+        )
+    return principal

@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -25,7 +25,7 @@ from shared.contracts.case import CaseSubmission
 from shared.contracts.events import Topic
 from shared.db.unit_of_work import UnitOfWork
 from shared.http.dependencies import Integration, IntegrationOrOps, UnitOfWorkDep
-from shared.http.media_types import body_is_unsupported, require_json_body
+from shared.http.media_types import JSON, body_is_unsupported, require_json_body
 from shared.http.problems import ProblemError, problem_responses
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -54,8 +54,9 @@ _SUBMISSION_REFUSAL_REASONS = {
 }
 
 
-def _receipt(receipt: SubmissionReceipt, changed: bool) -> JSONResponse:
-    return JSONResponse(receipt.model_dump(mode="json"), status_code=answer_status(changed))
+def _receipt(receipt: SubmissionReceipt, changed: bool) -> Response:
+    # The same bytes JSONResponse would send, encoded by pydantic-core in one pass.
+    return Response(receipt.model_dump_json(), status_code=answer_status(changed), media_type=JSON)
 
 
 async def _accept(
@@ -67,7 +68,7 @@ async def _accept(
     idempotency_key: str | None,
     request_body: bytes,
     sources: dict[str, Any] | None = None,
-) -> JSONResponse:
+) -> Response:
     receipt, changed = await submission.submit(
         uow,
         client=client,
@@ -104,7 +105,7 @@ async def submit_case(
     settings: Settings,
     client: ClientId = "default",
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     return await _accept(
         uow,
         settings,
@@ -137,7 +138,7 @@ async def submit_fhir_bundle(
     settings: Settings,
     client: ClientId = "default",
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     xml = is_xml_media_type(request.headers.get("content-type"))
     if not xml and await body_is_unsupported(request):
         raise ProblemError(
@@ -186,9 +187,7 @@ async def get_case(case_id: UUID, principal: IntegrationOrOps, uow: UnitOfWorkDe
         **problem_responses(401, 403, 404, 422, s404="unknown case", s422="case_id is not a UUID"),
     },
 )
-async def withdraw_case(
-    case_id: UUID, _: Integration, uow: UnitOfWorkDep, settings: Settings
-) -> JSONResponse:
+async def withdraw_case(case_id: UUID, _: Integration, uow: UnitOfWorkDep, settings: Settings) -> Response:
     receipt, changed = await service.withdraw_case(
         uow, case_id=case_id, topic=settings.topic(Topic.case_events.value)
     )

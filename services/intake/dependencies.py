@@ -10,7 +10,7 @@ from services.intake.settings import IntakeSettings
 CLIENT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 
 
-def intake_settings(request: Request) -> IntakeSettings:
+async def intake_settings(request: Request) -> IntakeSettings:
     settings: IntakeSettings = request.app.state.settings
     return settings
 

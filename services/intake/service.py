@@ -75,8 +75,9 @@ async def submit_case(
     submission's field provenance) is kept with the version."""
     content = submission.model_dump(mode="json")
     content_json = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    # The payload is the content already encoded, not dumped a second time through the envelope's model.
     envelope = EventEnvelope(
-        event_type=EventType.case_submitted, case_id=_SET_BY_THE_STATEMENT, case_version=1, payload=content
+        event_type=EventType.case_submitted, case_id=_SET_BY_THE_STATEMENT, case_version=1, payload={}
     )
     save = partial(
         save_submission,
@@ -88,9 +89,12 @@ async def submit_case(
         announcement=Announcement(
             event_id=envelope.event_id,
             topic=topic,
-            envelope_without_case=envelope.model_dump(
-                mode="json", exclude={"case_id", "case_version", "event_type"}
-            ),
+            envelope_without_case={
+                **envelope.model_dump(
+                    mode="json", exclude={"case_id", "case_version", "event_type", "payload"}
+                ),
+                "payload": orjson.Fragment(content_json),
+            },
             trace_headers=current_trace_headers(),
             first_version_type=EventType.case_submitted.value,
             later_version_type=EventType.case_updated.value,

@@ -9,7 +9,9 @@ from shared.auth import Principal, Role, caller_with
 from shared.db.unit_of_work import UnitOfWork
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
+# Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a thread hop per request
+# (a sixth of intake's request handling in the py-spy profile, bench/PROFILE.md section 8).
+async def unit_of_work(request: Request) -> UnitOfWork:
     uow: UnitOfWork = request.app.state.unit_of_work
     return uow
 

@@ -15,6 +15,8 @@ def is_json_media_type(content_type: str | None) -> bool:
     """application/json or any application/*+json (e.g. application/fhir+json), parameters ignored."""
     if not content_type:
         return False
+    if content_type == JSON:  # nearly every request: no header parsing
+        return True
     message = email.message.Message()
     message["content-type"] = content_type
     subtype = message.get_content_subtype()

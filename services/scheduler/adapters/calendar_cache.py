@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.adapters.calendars import load_calendars
@@ -68,6 +69,7 @@ class DatabaseCalendars:
         pass
 
 
+_LISTENING = "calendar_cache.listening"  # Session.info key: the rollback listener is registered
 _READ_VERSION = text(f"SELECT {CALENDAR_VERSION}")
 
 
@@ -132,9 +134,14 @@ class CachedCalendars:
                     busy=[*current.busy, slot],
                     bookings_next_14_days=current.bookings_next_14_days + 1,
                 )
-        event.listen(session.sync_session, "after_rollback", self._stale_after_rollback, once=True)
+        # One listener per session, not per booking (registering one costs more than the booking's copy).
+        sync_session = session.sync_session
+        if not sync_session.info.get(_LISTENING):
+            sync_session.info[_LISTENING] = True
+            event.listen(sync_session, "after_rollback", self._stale_after_rollback, once=True)
 
-    def _stale_after_rollback(self, _: object) -> None:
+    def _stale_after_rollback(self, session: Session) -> None:
+        session.info.pop(_LISTENING, None)
         self._stale = True
 
     def stale(self) -> None:

@@ -21,7 +21,7 @@ class ApiContext:
     clinic_timezone: str
 
 
-def _context(request: Request) -> ApiContext:
+async def _context(request: Request) -> ApiContext:
     context: ApiContext = request.app.state.scheduler_api
     return context
 
