@@ -58,15 +58,6 @@ class TokenTable:
         return found
 
 
-def require_roles(tokens: TokenTable, *roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
-    allowed = frozenset(roles)
-
-    async def dependency(request: Request) -> Principal:
-        return _authorize(tokens, allowed, request)
-
-    return dependency
-
-
 def caller_with(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
     """A module-level route dependency: the caller, who must hold one of `roles`, checked against the token
     table the composition root put on `app.state.tokens`."""
