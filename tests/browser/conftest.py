@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from services.console.main import create_application
@@ -68,11 +68,19 @@ def screenshot(driver: WebDriver, name: str) -> Path:
 
 def loads_next_page(driver: WebDriver, action: Callable[[], object]) -> None:
     """Runs an action that sends a form or follows a link, and waits until the next page has replaced this
-    one (a click or Enter may return before the browser has navigated)."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    one (a click or Enter may return before the browser has navigated).
+
+    The page is marked with a script variable, which the next document does not have. No element of the old
+    page is held: while Chromium tears that page down, asking about one of its nodes can fail with "Node with
+    given id does not belong to the document" rather than as a stale element, and a script run mid-navigation
+    can fail too; both mean "not there yet"."""
+    driver.execute_script("window.__leavingThisPage = true")
     action()
-    WebDriverWait(driver, 15).until(staleness_of(page))
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.__leavingThisPage === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 def sign_in(driver: WebDriver, base_url: str, role: str) -> None:
