@@ -3,10 +3,13 @@ code logs ids, counts and error types only."""
 
 import json
 import logging
+import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from types import TracebackType
 
 from opentelemetry import trace
 
@@ -25,7 +28,24 @@ class JsonLineFormatter(logging.Formatter):
             line["span_id"] = format(span.span_id, "016x")
         if record.exc_info and record.exc_info[0] is not None:
             line["error_type"] = record.exc_info[0].__name__
+            line["error_at"] = error_frames(record.exc_info[2])
         return json.dumps(line)
+
+
+def error_frames(tb: TracebackType | None, most: int = 12) -> list[str]:
+    """Where an error was raised, innermost last, as module:function:line: enough to find the cause in a
+    library, and no values (an exception's message may quote a record's content)."""
+    frames = traceback.extract_tb(tb)[-most:]
+    return [f"{_module_of(frame.filename)}:{frame.name}:{frame.lineno}" for frame in frames]
+
+
+def _module_of(filename: str) -> str:
+    marker = "site-packages/"
+    if marker in filename:
+        filename = filename.split(marker, 1)[1]
+    elif os.path.isabs(filename) and filename.startswith(os.getcwd() + os.sep):
+        filename = os.path.relpath(filename)
+    return filename.removesuffix(".py").replace(os.sep, ".")
 
 
 class RepeatedMessageFilter(logging.Filter):

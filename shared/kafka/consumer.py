@@ -177,6 +177,13 @@ class EventConsumer:
                 log.warning("consumer %s lost the broker: %s", self.name, type(error).__name__)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
+            except Exception:
+                # aiokafka also fails with errors that are not KafkaError (seen once right after a broker
+                # restart, a RuntimeError). A fresh consumer resumes from the committed offsets, which never
+                # pass what the database committed; the inbox drops what is read again.
+                log.exception("consumer %s failed; a fresh consumer takes over", self.name)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
             finally:
                 self.progress.running = False
                 self._consumer = None
