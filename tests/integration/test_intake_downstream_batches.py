@@ -36,13 +36,12 @@ async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
 
 
 async def submit(sessions: SessionFactory, case: dict[str, Any]) -> uuid.UUID:
-    async with sessions() as session, session.begin():
+    async with SessionUnitOfWork(sessions).autocommit() as connection:
         receipt, _ = await service.submit_case(
-            session,
+            connection,
             client="downstream-test",
             submission=CaseSubmission.model_validate(case),
             topic=TOPIC,
-            in_transaction=False,
         )
     return receipt.case_id
 

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import orjson
 
 from services.intake.adapters.tables import outbox
-from shared.db.driver import DriverConnection
+from shared.db.driver import DriverConnection, Row
 from shared.kafka.outbox import outbox_insert
 from shared.telemetry import trace_id_from_headers
 
@@ -93,6 +93,17 @@ async def save_submission(
     if row is None:
         return None
     return row["case_id"], row["version"]
+
+
+_CURRENT = """
+SELECT case_id, version, withdrawn_at, outcome, booking, recommendation
+FROM intake.cases WHERE client = $1 AND external_id = $2
+"""
+
+
+async def current_case(connection: DriverConnection, *, client: str, external_id: str) -> Row:
+    """What an identical resubmission's receipt shows: the case's id, version and the fields of its status."""
+    return await connection.fetchrow(_CURRENT, client, external_id)
 
 
 @dataclass
