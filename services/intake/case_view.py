@@ -1,5 +1,6 @@
 """What intake shows of a case: the pipeline status derived from the latest version and downstream events."""
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -84,13 +85,23 @@ class CaseView(BaseModel):
 
 
 def pipeline_status(case: CaseRecord) -> PipelineStatus:
-    if case.withdrawn_at is not None:
+    return status_of(case.version, case.withdrawn_at, case.outcome, case.booking, case.recommendation)
+
+
+def status_of(
+    version: int,
+    withdrawn_at: datetime | None,
+    outcome: dict[str, Any] | None,
+    booking: dict[str, Any] | None,
+    recommendation: dict[str, Any] | None,
+) -> PipelineStatus:
+    if withdrawn_at is not None:
         return PipelineStatus.withdrawn
-    if case.outcome is not None and case.outcome.get("case_version") == case.version:
+    if outcome is not None and outcome.get("case_version") == version:
         return PipelineStatus.discussed
-    if case.booking is not None and case.booking.get("case_version") == case.version:
-        return booking_status(case.booking)
-    if case.recommendation is not None and case.recommendation.get("case_version") == case.version:
+    if booking is not None and booking.get("case_version") == version:
+        return booking_status(booking)
+    if recommendation is not None and recommendation.get("case_version") == version:
         return PipelineStatus.evaluated
     return PipelineStatus.received
 

@@ -5,19 +5,18 @@ services/intake/submission.py."""
 import hashlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from functools import partial
 from typing import Any
 from uuid import UUID
 
 import orjson
 from opentelemetry.context import Context
 from opentelemetry.propagate import inject
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.intake.adapters.case_writes import (
     Announcement,
     DownstreamState,
+    current_case,
     lock_downstream_state,
     save_downstream_state,
     save_submission,
@@ -28,15 +27,15 @@ from services.intake.case_view import (
     PipelineStatus,
     SubmissionReceipt,
     case_view,
-    pipeline_status,
     recommendation_summary,
+    status_of,
 )
 from services.intake.fhir_out import case_bundle
 from services.intake.webhooks import store as webhook_store
 from services.intake.webhooks.domain.events import WebhookEvent
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import EventEnvelope, EventType
-from shared.db.driver import autocommit_driver_connection, driver_connection
+from shared.db.driver import DriverConnection, driver_connection
 from shared.db.unit_of_work import UnitOfWork
 from shared.errors import NotFoundError
 from shared.kafka.consumer import Delivery
@@ -61,26 +60,25 @@ async def _publish(session: AsyncSession, topic: str, envelope: EventEnvelope) -
 
 
 async def submit_case(
-    session: AsyncSession,
+    connection: DriverConnection,
     *,
     client: str,
     submission: CaseSubmission,
     topic: str,
-    in_transaction: bool,
     sources: dict[str, Any] | None = None,
 ) -> tuple[SubmissionReceipt, bool]:
     """Returns the receipt and whether anything changed (new case or new version). The case, its version
-    and its event are one statement: `in_transaction` puts it in the session's transaction (when the caller
-    writes more, as the Idempotency-Key path does); otherwise it commits on its own. `sources` (a FHIR
-    submission's field provenance) is kept with the version."""
+    and its event are one statement, on `connection` as it is: in autocommit it commits on its own, inside a
+    transaction (when the caller writes more, as the Idempotency-Key path does) it is part of it. `sources`
+    (a FHIR submission's field provenance) is kept with the version."""
     content = submission.model_dump(mode="json")
     content_json = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
     # The payload is the content already encoded, not dumped a second time through the envelope's model.
     envelope = EventEnvelope(
         event_type=EventType.case_submitted, case_id=_SET_BY_THE_STATEMENT, case_version=1, payload={}
     )
-    save = partial(
-        save_submission,
+    changed = await save_submission(
+        connection,
         client=client,
         external_id=submission.external_id,
         content_json=content_json.decode(),
@@ -100,22 +98,12 @@ async def submit_case(
             later_version_type=EventType.case_updated.value,
         ),
     )
-    if in_transaction:
-        changed = await save(await driver_connection(session))
-    else:
-        async with autocommit_driver_connection(session) as connection:
-            changed = await save(connection)
     if changed is None:  # identical resubmission
-        case = (
-            await session.exec(
-                select(CaseRecord).where(
-                    CaseRecord.client == client, CaseRecord.external_id == submission.external_id
-                )
-            )
-        ).one()
-        return SubmissionReceipt(
-            case_id=case.case_id, case_version=case.version, status=pipeline_status(case)
-        ), False
+        case = await current_case(connection, client=client, external_id=submission.external_id)
+        status = status_of(
+            case["version"], case["withdrawn_at"], case["outcome"], case["booking"], case["recommendation"]
+        )
+        return SubmissionReceipt(case_id=case["case_id"], case_version=case["version"], status=status), False
 
     case_id, version = changed
     event_type = EventType.case_submitted if version == 1 else EventType.case_updated

@@ -14,6 +14,7 @@ from services.intake import service
 from services.intake.adapters.tables import IdempotencyRecord
 from services.intake.case_view import SubmissionReceipt, answer_status
 from shared.contracts.case import CaseSubmission
+from shared.db.driver import driver_connection
 from shared.db.unit_of_work import UnitOfWork
 from shared.errors import ConflictError
 
@@ -42,24 +43,20 @@ async def submit(
 ) -> tuple[SubmissionReceipt, bool]:
     """The receipt, and whether anything changed (a new case or a new version).
 
-    Without an Idempotency-Key the submission is one statement in autocommit (service.submit_case): the
-    unit of work's transaction is never begun, so its commit sends nothing, and it still wakes the relay
-    for the statement's outbox row. With a key, the replay, the submission and the remembered answer are
-    one transaction. Two first submissions of one case (or one key) may race; the loser's transaction
-    fails on a unique key and is tried again, and then finds the winner's row."""
+    Without an Idempotency-Key the submission is one statement in autocommit (service.submit_case) on the
+    unit of work's driver connection, which wakes the relay for the statement's outbox row. With a key, the
+    replay, the submission and the remembered answer are one transaction. Two first submissions of one case
+    (or one key) may race; the loser's transaction fails on a unique key and is tried again, and then finds
+    the winner's row."""
     request_hash = hashlib.sha256(request_body).hexdigest() if idempotency_key else ""
     for attempt in range(ATTEMPTS):
         try:
-            async with uow.begin() as session:
-                if idempotency_key is None:
+            if idempotency_key is None:
+                async with uow.autocommit() as connection:
                     return await service.submit_case(
-                        session,
-                        client=client,
-                        submission=submission,
-                        topic=topic,
-                        in_transaction=False,
-                        sources=sources,
+                        connection, client=client, submission=submission, topic=topic, sources=sources
                     )
+            async with uow.begin() as session:
                 replay = await replay_idempotent(
                     session,
                     client=client,
@@ -70,11 +67,10 @@ async def submit(
                 if replay is not None:
                     return replay
                 receipt, changed = await service.submit_case(
-                    session,
+                    await driver_connection(session),
                     client=client,
                     submission=submission,
                     topic=topic,
-                    in_transaction=True,
                     sources=sources,
                 )
                 await remember_idempotent(

@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.db.driver import DriverConnection, autocommit_driver_connection
 from shared.db.engine import SessionFactory
 
 
@@ -18,6 +20,11 @@ class UnitOfWork(Protocol):
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for reading only (no transaction is kept open beyond what the reads need)."""
+        ...
+
+    def autocommit(self) -> AbstractAsyncContextManager[DriverConnection]:
+        """A driver connection outside any transaction, for a use case that is one statement (PostgreSQL
+        runs it atomically and it commits on its own); the relay is woken when the block ends without error."""
         ...
 
 
@@ -36,3 +43,10 @@ class SessionUnitOfWork:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[DriverConnection]:
+        engine: AsyncEngine = self._sessions.kw["bind"]
+        async with autocommit_driver_connection(engine) as connection:
+            yield connection
+        self._after_commit()

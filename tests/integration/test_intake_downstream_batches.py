@@ -36,13 +36,12 @@ async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
 
 
 async def submit(sessions: SessionFactory, case: dict[str, Any]) -> uuid.UUID:
-    async with sessions() as session, session.begin():
+    async with SessionUnitOfWork(sessions).autocommit() as connection:
         receipt, _ = await service.submit_case(
-            session,
+            connection,
             client="downstream-test",
             submission=CaseSubmission.model_validate(case),
             topic=TOPIC,
-            in_transaction=False,
         )
     return receipt.case_id
 
@@ -109,3 +108,25 @@ async def test_the_newest_decision_for_the_newest_version_wins_in_a_batch(sessio
         "case_version": 2,
         "status": "confirmed",
     }
+
+
+async def test_a_batch_updates_each_of_its_cases_and_keeps_what_it_does_not_bring(
+    sessions: SessionFactory,
+) -> None:
+    first, second, third = [await submit(sessions, a_case()) for _ in range(3)]
+    await apply(sessions, [recommendation(first, 1), booking(second, 1, "confirmed")])
+    await apply(sessions, [booking(first, 1, "waitlisted"), recommendation(second, 1)])
+
+    uow = SessionUnitOfWork(sessions)
+    views = [await service.get_case(uow, case_id) for case_id in (first, second, third)]
+    assert [view.booking for view in views] == [
+        {"case_version": 1, "status": "waitlisted"},
+        {"case_version": 1, "status": "confirmed"},
+        None,
+    ]
+    assert [view.recommendation is not None for view in views] == [True, True, False]
+    assert [view.status for view in views] == [
+        PipelineStatus.waitlisted,
+        PipelineStatus.booked,
+        PipelineStatus.received,
+    ]

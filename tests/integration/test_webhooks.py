@@ -109,13 +109,12 @@ async def subscribe(
 
 
 async def submit(setup: Setup, client: str = "default") -> uuid.UUID:
-    async with setup.sessions() as session, session.begin():
+    async with SessionUnitOfWork(setup.sessions).autocommit() as connection:
         receipt, _ = await service.submit_case(
-            session,
+            connection,
             client=client,
             submission=CaseSubmission.model_validate(a_case()),
             topic=TOPIC,
-            in_transaction=False,
         )
     return receipt.case_id
 

@@ -1,6 +1,7 @@
 """A unit of work for in-process route tests: no database. It counts what the route's use case did with it
-(transactions committed or rolled back, reads) and hands out a session stand-in that refuses any query, so
-a route test that reaches SQL fails loudly instead of passing by accident."""
+(transactions committed or rolled back, reads, single statements in autocommit) and hands out a session (or
+connection) stand-in that refuses any query, so a route test that reaches SQL fails loudly instead of
+passing by accident."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ class FakeUnitOfWork:
         self.committed = 0
         self.rolled_back = 0
         self.reads = 0
+        self.autocommits = 0
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[Any]:
@@ -31,3 +33,8 @@ class FakeUnitOfWork:
     async def read(self) -> AsyncIterator[Any]:
         self.reads += 1
         yield NoDatabaseSession()
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Any]:
+        yield NoDatabaseSession()
+        self.autocommits += 1

@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 import orjson
 
 from services.intake.adapters.tables import outbox
-from shared.db.driver import DriverConnection
+from shared.db.driver import DriverConnection, Row
 from shared.kafka.outbox import outbox_insert
 from shared.telemetry import trace_id_from_headers
 
@@ -95,6 +95,17 @@ async def save_submission(
     return row["case_id"], row["version"]
 
 
+_CURRENT = """
+SELECT case_id, version, withdrawn_at, outcome, booking, recommendation
+FROM intake.cases WHERE client = $1 AND external_id = $2
+"""
+
+
+async def current_case(connection: DriverConnection, *, client: str, external_id: str) -> Row:
+    """What an identical resubmission's receipt shows: the case's id, version and the fields of its status."""
+    return await connection.fetchrow(_CURRENT, client, external_id)
+
+
 @dataclass
 class DownstreamState:
     """What intake shows of a case's downstream decisions, and when its current version arrived."""
@@ -122,12 +133,17 @@ ORDER BY c.case_id
 FOR UPDATE OF c
 """
 
+# One statement for a batch's cases, whatever their number (each row was locked by _LOCK_CASES).
 _SAVE_DECISIONS = """
-UPDATE intake.cases
-SET recommendation = COALESCE($2, recommendation), booking = COALESCE($3, booking),
-    recommendation_detail = COALESCE($4, recommendation_detail), outcome = COALESCE($5, outcome),
+UPDATE intake.cases c
+SET recommendation = COALESCE(d.recommendation::jsonb, c.recommendation),
+    booking = COALESCE(d.booking::jsonb, c.booking),
+    recommendation_detail = COALESCE(d.recommendation_detail::jsonb, c.recommendation_detail),
+    outcome = COALESCE(d.outcome::jsonb, c.outcome),
     updated_at = now()
-WHERE case_id = $1
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])
+     AS d(case_id, recommendation, booking, recommendation_detail, outcome)
+WHERE c.case_id = d.case_id
 """
 
 
@@ -148,18 +164,16 @@ async def lock_downstream_state(
 
 
 async def save_downstream_state(connection: DriverConnection, changed: dict[UUID, DownstreamState]) -> None:
-    await connection.executemany(
+    states = sorted(changed.items())
+    await connection.execute(
         _SAVE_DECISIONS,
-        [
-            (
-                case_id,
-                None if state.recommendation is None else orjson.dumps(state.recommendation).decode(),
-                None if state.booking is None else orjson.dumps(state.booking).decode(),
-                None
-                if state.recommendation_detail is None
-                else orjson.dumps(state.recommendation_detail).decode(),
-                None if state.outcome is None else orjson.dumps(state.outcome).decode(),
-            )
-            for case_id, state in sorted(changed.items())
-        ],
+        [case_id for case_id, _ in states],
+        [_json_or_none(state.recommendation) for _, state in states],
+        [_json_or_none(state.booking) for _, state in states],
+        [_json_or_none(state.recommendation_detail) for _, state in states],
+        [_json_or_none(state.outcome) for _, state in states],
     )
+
+
+def _json_or_none(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()

@@ -28,8 +28,7 @@ def uow() -> FakeUnitOfWork:
     return FakeUnitOfWork()
 
 
-@pytest.fixture
-async def intake(uow: FakeUnitOfWork) -> AsyncIterator[httpx.AsyncClient]:
+def intake_app(uow: FakeUnitOfWork) -> FastAPI:
     settings = IntakeSettings(
         environment="test",
         api_tokens=",".join(f"{role}:{token}" for role, token in TEST_TOKENS.items()),
@@ -38,7 +37,16 @@ async def intake(uow: FakeUnitOfWork) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = http_app(settings, lifespan=_nothing_runs_beside, readiness=dict)
     app.state.unit_of_work = uow
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:
+    return app
+
+
+def client_of(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake")
+
+
+@pytest.fixture
+async def intake(uow: FakeUnitOfWork) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_of(intake_app(uow)) as client:
         yield client
 
 

@@ -29,8 +29,12 @@ class Statements:
         self._replays = replays
         self._remembers = remembers or []
         monkeypatch.setattr(service, "submit_case", self._submit_case)
+        monkeypatch.setattr(submission, "driver_connection", self._connection)
         monkeypatch.setattr(submission, "replay_idempotent", self._replay)
         monkeypatch.setattr(submission, "remember_idempotent", self._remember)
+
+    async def _connection(self, session: Any) -> Any:
+        return session
 
     async def _submit_case(self, _: Any, **kwargs: Any) -> tuple[SubmissionReceipt, bool]:
         self.log.append(("submit_case", kwargs))
@@ -76,8 +80,7 @@ async def test_without_a_key_the_submission_is_one_statement_on_its_own(
     uow = FakeUnitOfWork()
     assert await _submit(uow, None) == (RECEIPT, True)
     assert statements.names() == ["submit_case"]
-    assert statements.log[0][1]["in_transaction"] is False
-    assert uow.committed == 1  # what wakes the relay for the statement's outbox row
+    assert (uow.autocommits, uow.committed) == (1, 0)  # the autocommit wakes the relay for the outbox row
 
 
 async def test_a_new_key_remembers_the_answer_in_the_submissions_transaction(
@@ -87,7 +90,7 @@ async def test_a_new_key_remembers_the_answer_in_the_submissions_transaction(
     uow = FakeUnitOfWork()
     assert await _submit(uow, "k-1") == (RECEIPT, True)
     assert statements.names() == ["replay", "submit_case", "remember"]
-    assert statements.log[1][1]["in_transaction"] is True
+    assert uow.autocommits == 0
     remembered = statements.log[2][1]
     assert remembered["status_code"] == 202
     assert remembered["response"] == RECEIPT.model_dump(mode="json")
