@@ -61,12 +61,15 @@ async def list_on(
     """Lists the case on the meeting (`facts`: the meeting as `on` was decided from) where the agenda order
     puts it, and leaves `booking` on it. A `NewBooking` is written with its item, as listed. Returns why
     the database refused it (nothing written then), the items whose estimated start moved by more than 15
-    minutes, and what the announcement shows of the new item."""
+    minutes, and what the announcement shows of the new item. The meeting's row, locked, says whether it
+    takes the case (as the database would)."""
     await session.flush()  # a booking in the database first: the item refers to it
     connection = await driver_connection(session)
     meeting = on.meeting
-    if await agenda_writes.lock_meeting(connection, meeting.meeting_id) is None:
-        return Refused.closed, [], None
+    locked = await agenda_writes.lock_meeting(connection, meeting.meeting_id)
+    refused = agenda_writes.refusal(locked, need.urgency, on.minutes)
+    if refused is not None:
+        return refused, [], None
     before = [entry(row) for row in await agenda_writes.agenda(connection, meeting.meeting_id)]
     new = AgendaEntry(uuid4(), need.mode.value, need.urgency, need.deadline, now, on.minutes)
     after = insert(before, new)
@@ -89,7 +92,7 @@ async def list_on(
         listed(as_listed)
         new_booking = as_listed.columns()
     position = after.index(new) + 1
-    refused = await agenda_writes.list_item(
+    await agenda_writes.list_item(
         connection,
         {
             "item_id": new.item_id,
@@ -110,8 +113,6 @@ async def list_on(
         [e.item_id for e in after],
         new_booking=new_booking,
     )
-    if refused is not None:
-        return refused, [], None
     listed(booking)
     shown = Listed(
         facts,

@@ -78,17 +78,17 @@ def _refusal(error: asyncpg.PostgresError) -> Refused | None:
     return None
 
 
-async def guarded(connection: DriverConnection, statement: str, *arguments: Any) -> Refused | None:
-    """Runs a statement that changes listed items in a savepoint: None when done, else why the database
-    refused it (nothing written then)."""
-    try:
-        async with connection.transaction():
-            await connection.execute(statement, *arguments)
-    except asyncpg.PostgresError as error:
-        refusal = _refusal(error)
-        if refusal is None:
-            raise
-        return refusal
+def refusal(meeting: Any, urgency: str, minutes: int) -> Refused | None:
+    """What the trigger on agenda_items would refuse of listing `minutes` of a case of `urgency` on the
+    meeting, as `lock_meeting` returned it (None: gone), or None when it fits. Exact while the row stays
+    locked: every change of a meeting's status or used minutes updates (so locks) its row."""
+    if meeting is None:
+        return Refused.closed
+    if meeting["used_minutes"] + minutes > meeting["capacity_minutes"]:
+        return Refused.capacity
+    status = meeting["status"]
+    if status not in ("scheduled", "locked") or (status == "locked" and urgency != "urgent"):
+        return Refused.closed
     return None
 
 
@@ -98,35 +98,42 @@ async def list_item(
     order: list[UUID],
     *,
     new_booking: dict[str, Any] | None = None,
-) -> Refused | None:
-    """Inserts the item and renumbers the agenda to `order` (item ids, the new one's included), in a
-    savepoint. `new_booking`: the columns of the item's booking when it is not in the database yet; it is
-    written in the same statement. All of it or, refused, nothing."""
+) -> None:
+    """Inserts the item and renumbers the agenda to `order` (item ids, the new one's included), in one
+    statement. `new_booking`: the columns of the item's booking when it is not in the database yet; it is
+    written in the same statement. For a meeting locked and found to take it (`refusal`): no savepoint. The
+    trigger still has the last word: should it refuse (the case has another active placement), the
+    transaction is lost and RuntimeError raised, as when a listing is refused again and again."""
     statement = _LIST_ITEM
     booking: tuple[Any, ...] = ()
     if new_booking is not None:
         statement, booking = _LIST_ITEM_AND_BOOKING, new_booking_values(new_booking)
-    return await guarded(
-        connection,
-        statement,
-        item["item_id"],
-        item["meeting_id"],
-        item["booking_id"],
-        item["case_id"],
-        item["case_version"],
-        item["mode"],
-        item["minutes"],
-        item["position"],
-        item["urgency"],
-        item["deadline"],
-        orjson.dumps(item["required_specialties"]).decode(),
-        orjson.dumps(item["readiness"]).decode(),
-        item["late"],
-        item["listed_at"],
-        order,
-        list(range(1, len(order) + 1)),
-        *booking,
-    )
+    try:
+        await connection.execute(
+            statement,
+            item["item_id"],
+            item["meeting_id"],
+            item["booking_id"],
+            item["case_id"],
+            item["case_version"],
+            item["mode"],
+            item["minutes"],
+            item["position"],
+            item["urgency"],
+            item["deadline"],
+            orjson.dumps(item["required_specialties"]).decode(),
+            orjson.dumps(item["readiness"]).decode(),
+            item["late"],
+            item["listed_at"],
+            order,
+            list(range(1, len(order) + 1)),
+            *booking,
+        )
+    except asyncpg.PostgresError as error:
+        refused = _refusal(error)
+        if refused is None:
+            raise
+        raise RuntimeError(f"the database refused the listing: {refused.value}") from error
 
 
 async def renumber(connection: DriverConnection, item_ids: list[UUID]) -> None:
