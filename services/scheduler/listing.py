@@ -6,6 +6,7 @@ elsewhere. The database refuses what would break capacity or the one active plac
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -14,10 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.scheduler import placement_state
 from services.scheduler.adapters import agenda_writes, meeting_reads
 from services.scheduler.adapters.agenda_writes import Refused
+from services.scheduler.adapters.meeting_reads import MeetingFacts
 from services.scheduler.adapters.tables import AgendaItemRecord, BookingRecord
 from services.scheduler.domain.agenda import AgendaEntry, estimated_starts, insert
 from services.scheduler.domain.placement import Need, OnMeeting, still_fits
-from services.scheduler.views import entry
+from services.scheduler.domain.readiness import is_ready
+from services.scheduler.placement_state import BookingRow, NewBooking
+from services.scheduler.views import Listed, entry
 from shared.db.driver import driver_connection
 
 # A position change that moves an item's estimated start by more than this is announced (meetings.md §4).
@@ -47,24 +51,48 @@ async def booking_ids_of(session: AsyncSession, item_ids: list[UUID]) -> list[UU
 
 async def list_on(
     session: AsyncSession,
-    booking: BookingRecord,
+    booking: BookingRow,
     on: OnMeeting,
     need: Need,
     readiness: dict[str, bool | None],
     now: datetime,
-    end: datetime,
-) -> tuple[Refused | None, list[UUID]]:
-    """Lists the case on the meeting where the agenda order puts it. Returns why the database refused it
-    (nothing written then), and the items whose estimated start moved by more than 15 minutes."""
-    await session.flush()  # the booking row first: the item refers to it
+    facts: MeetingFacts,
+) -> tuple[Refused | None, list[UUID], Listed | None]:
+    """Lists the case on the meeting (`facts`: the meeting as `on` was decided from) where the agenda order
+    puts it, and leaves `booking` on it. A `NewBooking` is written with its item, as listed. Returns why
+    the database refused it (nothing written then), the items whose estimated start moved by more than 15
+    minutes, and what the announcement shows of the new item. The meeting's row, locked, says whether it
+    takes the case (as the database would)."""
+    await session.flush()  # a booking in the database first: the item refers to it
     connection = await driver_connection(session)
     meeting = on.meeting
-    if await agenda_writes.lock_meeting(connection, meeting.meeting_id) is None:
-        return Refused.closed, []
+    locked = await agenda_writes.lock_meeting(connection, meeting.meeting_id)
+    refused = agenda_writes.refusal(locked, need.urgency, on.minutes)
+    if refused is not None:
+        return refused, [], None
     before = [entry(row) for row in await agenda_writes.agenda(connection, meeting.meeting_id)]
     new = AgendaEntry(uuid4(), need.mode.value, need.urgency, need.deadline, now, on.minutes)
     after = insert(before, new)
-    refused = await agenda_writes.insert_item(
+
+    def listed(row: BookingRow) -> None:
+        row.mode = need.mode.value
+        placement_state.on_meeting(
+            row,
+            meeting_id=meeting.meeting_id,
+            item_id=new.item_id,
+            start=meeting.start,
+            end=facts.end,
+            late=on.late,
+            now=now,
+        )
+
+    new_booking = None
+    if isinstance(booking, NewBooking):
+        as_listed = replace(booking)
+        listed(as_listed)
+        new_booking = as_listed.columns()
+    position = after.index(new) + 1
+    await agenda_writes.list_item(
         connection,
         {
             "item_id": new.item_id,
@@ -74,7 +102,7 @@ async def list_on(
             "case_version": booking.case_version,
             "mode": need.mode.value,
             "minutes": on.minutes,
-            "position": after.index(new) + 1,
+            "position": position,
             "urgency": need.urgency,
             "deadline": need.deadline,
             "required_specialties": sorted(need.required_specialties),
@@ -82,21 +110,18 @@ async def list_on(
             "late": on.late,
             "listed_at": now,
         },
+        [e.item_id for e in after],
+        new_booking=new_booking,
     )
-    if refused is not None:
-        return refused, []
-    await agenda_writes.renumber(connection, [e.item_id for e in after])
-    booking.mode = need.mode.value
-    placement_state.on_meeting(
-        booking,
-        meeting_id=meeting.meeting_id,
-        item_id=new.item_id,
-        start=meeting.start,
-        end=end,
-        late=on.late,
-        now=now,
+    listed(booking)
+    shown = Listed(
+        facts,
+        position=position,
+        minutes=on.minutes,
+        estimated_start=estimated_starts(meeting.start, after)[new.item_id],
+        ready=is_ready(readiness),
     )
-    return None, shifted(before, after, meeting.start, skip=new.item_id)
+    return None, shifted(before, after, meeting.start, skip=new.item_id), shown
 
 
 async def take_off(

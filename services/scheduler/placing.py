@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler import placement_state, service
-from services.scheduler.adapters import agenda_writes, meeting_reads, outcome_writes
+from services.scheduler.adapters import agenda_writes, booking_writes, meeting_reads, outcome_writes
 from services.scheduler.adapters.tables import BookingRecord
 from services.scheduler.domain.placement import Huddle, Mode, Need, OnMeeting, Placement, Waitlisted, decide
 from services.scheduler.domain.readiness import from_case as readiness_from_case
 from services.scheduler.listing import booking_ids_of, keep_if_fits, list_on, take_off
+from services.scheduler.placement_state import BookingRow, NewBooking
 from services.scheduler.service import BookingPolicy
+from services.scheduler.views import Listed
 from shared.contracts.booking import BookingStatus, Participant
 from shared.contracts.case import CaseSubmission
 from shared.contracts.codes import Urgency
@@ -92,24 +95,31 @@ async def _decide(
 
 async def place_case(
     session: AsyncSession,
-    booking: BookingRecord,
+    booking: BookingRow,
     need: Need,
     policy: BookingPolicy,
     now: datetime,
     *,
-    in_database: bool,
     calendar_version: int | None = None,
-) -> list[Participant] | None:
+    facts: tuple[frozenset[UUID], dict[str, bool | None]] | None = None,
+) -> list[Participant] | Listed | None:
     """Places a case that has no active placement, by the steps of meetings.md §2, and leaves `booking`
     confirmed (on a meeting or a huddle) or waitlisted; the caller announces it. `booking` carries the case's
-    version, urgency, deadline, specialties and mode; `in_database` says whether its row exists yet. Returns
-    the huddle's participants when it was booked on one (the announcement needs not read them again)."""
+    version, urgency, deadline, specialties and mode: a `NewBooking` (the case's first placement) is written
+    here, once, as placed; a record of a row in the database is changed through the session. Returns what
+    the announcement needs not read again: the huddle's participants when it was booked on one, the item
+    when it was listed. `facts`: the meetings the case was deferred from as not ready and its readiness,
+    when the caller has them."""
+    in_database = not isinstance(booking, NewBooking)
     connection = await driver_connection(session)
-    not_ready, readiness = await meeting_reads.placement_facts(connection, booking.case_id)
+    if facts is None:
+        facts = await meeting_reads.placement_facts(connection, booking.case_id)
+    not_ready, readiness = facts
     need = replace(need, excluded_meetings=not_ready)
     if in_database and booking.kind == "huddle" and booking.status == BookingStatus.confirmed.value:
         # its huddle no longer fits: released first (only then, since releasing bumps the calendar version,
         # a row every calendar change locks)
+        assert isinstance(booking, BookingRecord)
         await service.release_participants(session, booking)
         placement_state.released(booking)
         await session.flush()
@@ -127,7 +137,7 @@ async def place_case(
             )
             if booking.status == BookingStatus.confirmed.value or decision.fallback is None:
                 if not in_database and booking.status != BookingStatus.confirmed.value:
-                    session.add(booking)
+                    await _insert(session, booking)
                 await session.flush()
                 return participants
             fallback = decision.fallback
@@ -137,30 +147,47 @@ async def place_case(
                 assert isinstance(whole, Huddle) and whole.fallback is not None
                 fallback = whole.fallback
             decision = fallback
-        if not in_database:
-            session.add(booking)
-            in_database = True
         if isinstance(decision, Waitlisted):
             placement_state.waitlisted(booking, decision, now)
+            if not in_database:
+                await _insert(session, booking)
             await session.flush()
             return None
         assert isinstance(decision, OnMeeting)
-        end = next(m.end for m in meetings if m.candidate.meeting_id == decision.meeting.meeting_id)
-        refused, moved = await list_on(session, booking, decision, need, readiness, now, end)
+        meeting = next(m for m in meetings if m.candidate.meeting_id == decision.meeting.meeting_id)
+        refused, moved, listed = await list_on(session, booking, decision, need, readiness, now, meeting)
         if refused is None:
             await session.flush()
             await announce_shifted(session, policy, moved)
-            return None
+            return listed
     raise RuntimeError("could not list the case after repeated refusals")  # retried by the consumer
+
+
+async def _insert(session: AsyncSession, booking: BookingRow) -> None:
+    """A new booking's row, as it now stands (waitlisted)."""
+    assert isinstance(booking, NewBooking)
+    await booking_writes.insert_new_booking(await driver_connection(session), booking.columns())
 
 
 async def on_recommendation(
     session: AsyncSession, envelope: EventEnvelope, recommendation: Recommendation, policy: BookingPolicy
 ) -> None:
-    applies, booking, calendar_version = await service.case_and_placement(session, envelope)
-    if not applies:
-        return
-    await outcome_writes.remember_recommendation(await driver_connection(session), recommendation)
+    connection = await driver_connection(session)
+    start = await booking_writes.start_placement(
+        connection,
+        envelope.case_id,
+        envelope.case_version,
+        outcome_writes.recommendation_values(recommendation),
+    )
+    calendar_version = start.calendar_version
+    booking: BookingRecord | None = None
+    # a new case is not excluded from any meeting, and its readiness came with its start
+    facts = (frozenset[UUID](), meeting_reads.readiness_of(start.readiness)) if start.started else None
+    if not start.started:
+        applies, booking = await service.placement_of_seen_case(session, envelope)
+        if not applies:
+            return
+        await outcome_writes.remember_recommendation(connection, recommendation)
     need = need_of(recommendation, mode_of(recommendation))
     verdicts = {t.code.value: t.status.value for t in recommendation.therapies}
     now = service.now_utc()
@@ -195,43 +222,44 @@ async def on_recommendation(
         await service.book_huddle(session, envelope, recommendation, booking, policy, calendar_version)
         return
     was_confirmed = booking is not None and booking.status == BookingStatus.confirmed.value
-    in_database = booking is not None
+    placed: BookingRow
     if booking is None:
-        booking = BookingRecord(
+        placed = NewBooking(
             case_id=envelope.case_id,
             case_version=envelope.case_version,
             status=BookingStatus.waitlisted.value,
             urgency=need.urgency,
             deadline=need.deadline,
             required_specialties=sorted(need.required_specialties),
-            missing_specialties=[],
             mode=need.mode.value,
             verdicts=verdicts,
         )
     else:
         placement_state.renew(booking, envelope.case_version, need)
-    participants = await place_case(
-        session, booking, need, policy, now, in_database=in_database, calendar_version=calendar_version
+        placed = booking
+    shown = await place_case(
+        session, placed, need, policy, now, calendar_version=calendar_version, facts=facts
     )
-    await announce_placement(session, policy, booking, was_confirmed=was_confirmed, participants=participants)
+    await announce_placement(session, policy, placed, was_confirmed=was_confirmed, shown=shown)
 
 
 async def announce_placement(
     session: AsyncSession,
     policy: BookingPolicy,
-    booking: BookingRecord,
+    booking: BookingRow,
     *,
     was_confirmed: bool,
-    participants: list[Participant] | None = None,
+    shown: list[Participant] | Listed | None = None,
 ) -> None:
-    """`participants`: the huddle's, as just booked (else read again when confirmed)."""
+    """`shown`: what place_case returned (else read again when confirmed)."""
+    participants: list[Participant] | None
     if booking.status == BookingStatus.confirmed.value:
         event = EventType.booking_rescheduled if was_confirmed else EventType.booking_confirmed
+        participants, listed = (None, shown) if isinstance(shown, Listed) else (shown, None)
     else:
         event = EventType.booking_waitlisted
-    await service.announce(
-        session, policy, event, booking, [] if booking.status != "confirmed" else participants
-    )
+        participants, listed = [], None
+    await service.announce(session, policy, event, booking, participants, listed)
 
 
 async def place_again(
@@ -241,7 +269,7 @@ async def place_again(
     or waitlisted with the deferral's reason."""
     placement_state.released(booking)
     await session.flush()
-    await place_case(session, booking, need_of_booking(booking), policy, now, in_database=True)
+    await place_case(session, booking, need_of_booking(booking), policy, now)
     placement_state.with_reason(booking, reason)
     await session.flush()
     event = (
@@ -260,7 +288,7 @@ async def retry_waitlisted(session: AsyncSession, booking_id: UUID, policy: Book
     if booking.kind == "huddle" or booking.urgency == Urgency.emergency.value:
         return await service.retry_waitlisted(session, booking_id, policy)
     now = service.now_utc()
-    await place_case(session, booking, need_of_booking(booking), policy, now, in_database=True)
+    await place_case(session, booking, need_of_booking(booking), policy, now)
     if booking.status == BookingStatus.confirmed.value:
         await service.announce(session, policy, EventType.booking_confirmed, booking)
         return True
@@ -273,12 +301,27 @@ async def retry_entry(uow: UnitOfWork, booking_id: UUID, policy: BookingPolicy) 
         return await retry_waitlisted(session, booking_id, policy)
 
 
+def case_facts(case: CaseSubmission) -> dict[str, Any]:
+    """What `readiness_from_case` reads of the case, as its JSON has it, taken from the parsed case (not a
+    dump of all of it)."""
+    compression = case.neurology.spinal_cord_compression
+    diagnostics = case.diagnostics
+    return {
+        "lesions": [{"site": lesion.site.value} for lesion in case.lesions],
+        "neurology": {"spinal_cord_compression": None if compression is None else compression.value},
+        "diagnostics": {
+            "imaging_reviewed": diagnostics.imaging_reviewed,
+            "histology_confirmed": diagnostics.histology_confirmed,
+            "spine_mri_done": diagnostics.spine_mri_done,
+        },
+    }
+
+
 async def on_case_changed(session: AsyncSession, envelope: EventEnvelope, case: CaseSubmission) -> None:
     """A submitted or changed case: re-opens a withdrawn one, and records its readiness for the meeting."""
-    facts = case.model_dump(mode="json", include={"lesions", "neurology", "diagnostics"})
     await agenda_writes.record_case_change(
         await driver_connection(session),
         envelope.case_id,
         envelope.case_version,
-        readiness_from_case(facts),
+        readiness_from_case(case_facts(case)),
     )

@@ -35,7 +35,8 @@ from services.scheduler.domain import (
 )
 from services.scheduler.domain.slot_search import DEFAULT_LIST_LIMIT
 from services.scheduler.listing import take_off
-from services.scheduler.views import meeting_booking_view
+from services.scheduler.placement_state import BookingRow, NewBooking
+from services.scheduler.views import Listed, meeting_booking_view
 from shared.contracts.booking import Booking, BookingStatus, Participant
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
@@ -78,13 +79,16 @@ def now_utc() -> datetime:
 
 
 async def booking_view(
-    session: AsyncSession, booking: BookingRecord, participants: list[Participant] | None = None
+    session: AsyncSession,
+    booking: BookingRow,
+    participants: list[Participant] | None = None,
+    listed: Listed | None = None,
 ) -> Booking:
     """The booking as the API and events show it. `participants`, when given, are its active participants
     ordered by specialty, as the caller just wrote them; otherwise they are read from the database. A
-    placement on a meeting is shown by views.py."""
+    placement on a meeting is shown by views.py (`listed`: its item, as just listed)."""
     if booking.kind == "meeting":
-        return await meeting_booking_view(session, booking)
+        return await meeting_booking_view(session, booking, listed)
     if participants is None:
         rows = (
             await session.execute(
@@ -124,10 +128,11 @@ async def announce(
     session: AsyncSession,
     policy: BookingPolicy,
     event: EventType,
-    booking: BookingRecord,
+    booking: BookingRow,
     participants: list[Participant] | None = None,
+    listed: Listed | None = None,
 ) -> None:
-    view = await booking_view(session, booking, participants)
+    view = await booking_view(session, booking, participants, listed)
     await add_to_outbox(
         session,
         outbox,
@@ -182,7 +187,7 @@ class SlotTaken(StrEnum):
     unavailable = "unavailable"  # a clinician is no longer active, or no longer has a window for it
 
 
-def _booking_columns(booking: BookingRecord) -> dict[str, Any]:
+def _booking_columns(booking: BookingRow) -> dict[str, Any]:
     return {
         "case_id": booking.case_id,
         "case_version": booking.case_version,
@@ -197,7 +202,7 @@ def _booking_columns(booking: BookingRecord) -> dict[str, Any]:
     }
 
 
-async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotChoice) -> SlotTaken:
+async def take_slot(session: AsyncSession, booking: BookingRow, choice: SlotChoice) -> SlotTaken:
     """Adds the choice's participants to the booking, in a savepoint, once the database confirms they are
     active, available for the whole slot, and free (see `booking_writes.take_participants`)."""
     taken, _ = await _take_slot(session, booking, choice, insert_booking=False)
@@ -205,7 +210,7 @@ async def take_slot(session: AsyncSession, booking: BookingRecord, choice: SlotC
 
 
 async def _take_slot(
-    session: AsyncSession, booking: BookingRecord, choice: SlotChoice, *, insert_booking: bool
+    session: AsyncSession, booking: BookingRow, choice: SlotChoice, *, insert_booking: bool
 ) -> tuple[SlotTaken, list[Participant]]:
     """`take_slot`, also returning the participants booked (names as the database has them, by specialty).
 
@@ -266,7 +271,7 @@ async def _earliest_full_panel(
     return choice, calendars
 
 
-def _confirm(booking: BookingRecord, choice: SlotChoice, missing: list[Specialty], now: datetime) -> None:
+def _confirm(booking: BookingRow, choice: SlotChoice, missing: list[Specialty], now: datetime) -> None:
     booking.status = BookingStatus.confirmed.value
     booking.start, booking.end = choice.start, choice.end
     booking.partial = bool(missing)
@@ -281,7 +286,7 @@ def _confirm(booking: BookingRecord, choice: SlotChoice, missing: list[Specialty
 
 async def place(
     session: AsyncSession,
-    booking: BookingRecord,
+    booking: BookingRow,
     policy: BookingPolicy,
     now: datetime,
     *,
@@ -376,11 +381,20 @@ async def case_and_placement(
     )
     if started:
         return True, None, calendar_version
+    applies, booking = await placement_of_seen_case(session, envelope)
+    return applies, booking, calendar_version
+
+
+async def placement_of_seen_case(
+    session: AsyncSession, envelope: EventEnvelope
+) -> tuple[bool, BookingRecord | None]:
+    """`case_and_placement` for a case whose state row `start_case` did not make: locks it; whether the
+    event applies, and the case's open booking."""
     state = await _locked_case(session, envelope.case_id)
     if state.withdrawn_at is not None or envelope.case_version < state.latest_version:
-        return False, None, calendar_version
+        return False, None
     state.latest_version = envelope.case_version
-    return True, await _open_booking(session, envelope.case_id), calendar_version
+    return True, await _open_booking(session, envelope.case_id)
 
 
 async def book_recommendation(
@@ -423,23 +437,24 @@ async def book_huddle(
         await announce(session, policy, EventType.booking_confirmed, booking)
         return
     if booking is None:
-        # Not added to the session: written once, as placed (with its participants when confirmed).
-        booking = BookingRecord(
+        # Written once, as placed (with its participants when confirmed).
+        new = NewBooking(
             case_id=envelope.case_id,
             case_version=envelope.case_version,
             status=BookingStatus.waitlisted.value,
             urgency=recommendation.urgency.value,
             deadline=deadline,
             required_specialties=required,
-            missing_specialties=[],
         )
         participants = await place(
-            session, booking, policy, now, insert_booking=True, calendar_version=calendar_version
+            session, new, policy, now, insert_booking=True, calendar_version=calendar_version
         )
         if participants is None:
             await booking_writes.insert_booking(
-                await driver_connection(session), booking.booking_id, _booking_columns(booking)
+                await driver_connection(session), new.booking_id, _booking_columns(new)
             )
+        await _announce_booked(session, policy, new, was_confirmed, participants)
+        return
     else:
         await release_participants(session, booking)
         booking.case_version = envelope.case_version
@@ -448,6 +463,16 @@ async def book_huddle(
         booking.required_specialties = required
         participants = await place(session, booking, policy, now)
         await session.flush()
+    await _announce_booked(session, policy, booking, was_confirmed, participants)
+
+
+async def _announce_booked(
+    session: AsyncSession,
+    policy: BookingPolicy,
+    booking: BookingRow,
+    was_confirmed: bool,
+    participants: list[Participant] | None,
+) -> None:
     if booking.status == BookingStatus.confirmed.value:
         event = EventType.booking_rescheduled if was_confirmed else EventType.booking_confirmed
     else:

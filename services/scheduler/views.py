@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -11,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.scheduler.adapters import agenda_writes, meeting_reads
+from services.scheduler.adapters.meeting_reads import MeetingFacts
 from services.scheduler.adapters.tables import AgendaItemRecord, BookingRecord, SeriesRecord, TeamRecord
 from services.scheduler.domain.agenda import AgendaEntry, estimated_starts
 from services.scheduler.domain.quorum import Attendee, lacking, panel
@@ -24,6 +26,7 @@ from services.scheduler.meeting_schemas import (
     SeriesPublic,
     TeamPublic,
 )
+from services.scheduler.placement_state import BookingRow
 from shared.contracts.booking import Booking, BookingStatus, Participant, PlacementKind
 from shared.contracts.codes import Specialty, Urgency
 from shared.db.driver import DriverConnection, driver_connection
@@ -56,8 +59,23 @@ def participants(attendees: tuple[Attendee, ...]) -> list[Participant]:
     ]
 
 
-async def meeting_booking_view(session: AsyncSession, booking: BookingRecord) -> Booking:
-    """A placement on a meeting (or one that was, for a waitlisted or cancelled case: then without it)."""
+@dataclass(frozen=True)
+class Listed:
+    """An item its placement has just listed, as the listing wrote it: what its announcement shows of it
+    beyond the booking row, without reading it back (listing.list_on)."""
+
+    facts: MeetingFacts  # the meeting, as the placement was decided from
+    position: int
+    minutes: int
+    estimated_start: datetime
+    ready: bool
+
+
+async def meeting_booking_view(
+    session: AsyncSession, booking: BookingRow, listed: Listed | None = None
+) -> Booking:
+    """A placement on a meeting (or one that was, for a waitlisted or cancelled case: then without it).
+    `listed`: the item the booking was just listed with, in this transaction (else it is read)."""
     base: dict[str, Any] = {
         "booking_id": booking.booking_id,
         "case_id": booking.case_id,
@@ -79,6 +97,22 @@ async def meeting_booking_view(session: AsyncSession, booking: BookingRecord) ->
         return Booking(**base)
     if booking.status != BookingStatus.confirmed.value:  # cancelled or waitlisted: the item it had, no more
         return Booking(**{**base, "meeting_id": booking.meeting_id, "item_id": booking.item_id})
+    if listed is not None:
+        return Booking(
+            **{
+                **base,
+                "start": listed.facts.candidate.start,
+                "end": listed.facts.end,
+                "participants": participants(listed.facts.candidate.attendees),
+                "meeting_id": booking.meeting_id,
+                "item_id": booking.item_id,
+                "team_code": listed.facts.team_code,
+                "position": listed.position,
+                "minutes": listed.minutes,
+                "ready": listed.ready,
+                "estimated_start": listed.estimated_start,
+            }
+        )
     connection = await driver_connection(session)
     facts = await meeting_reads.meeting_facts(connection, booking.meeting_id)
     # positions are renumbered by statements sent to the driver: read the row as it is now

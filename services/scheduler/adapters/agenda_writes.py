@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from services.scheduler.adapters.booking_writes import new_booking_statement, new_booking_values
 from shared.db.driver import DriverConnection
 
 _LOCK_MEETING = """
@@ -29,6 +30,20 @@ INSERT INTO scheduler.agenda_items (item_id, meeting_id, booking_id, case_id, ca
     position, urgency, deadline, required_specialties, readiness, status, late, listed_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'listed', $13, $14, $14)
 """
+
+
+# A listing in one statement: the item, the agenda's other items renumbered to their new order ($15 their
+# ids in agenda order, the new one's included, $16 positions 1..n; the new row is not in the statement's
+# snapshot and already has its position), and the item's booking when that is not in the database yet
+# ($17 on: its columns; the item's foreign key finds it, checked at the end of the statement). Refused by
+# the trigger, none of it is written.
+_RENUMBERED = """renumbered AS (
+    UPDATE scheduler.agenda_items AS i SET position = u.position
+    FROM unnest($15::uuid[], $16::int[]) AS u(item_id, position)
+    WHERE i.item_id = u.item_id AND i.position <> u.position
+)"""
+_LIST_ITEM = f"WITH {_RENUMBERED}" + _INSERT_ITEM
+_LIST_ITEM_AND_BOOKING = f"WITH {_RENUMBERED}, booking AS ({new_booking_statement(17)})" + _INSERT_ITEM
 
 _RENUMBER = """
 UPDATE scheduler.agenda_items AS i SET position = u.position
@@ -63,39 +78,62 @@ def _refusal(error: asyncpg.PostgresError) -> Refused | None:
     return None
 
 
-async def guarded(connection: DriverConnection, statement: str, *arguments: Any) -> Refused | None:
-    """Runs a statement that changes listed items in a savepoint: None when done, else why the database
-    refused it (nothing written then)."""
-    try:
-        async with connection.transaction():
-            await connection.execute(statement, *arguments)
-    except asyncpg.PostgresError as error:
-        refusal = _refusal(error)
-        if refusal is None:
-            raise
-        return refusal
+def refusal(meeting: Any, urgency: str, minutes: int) -> Refused | None:
+    """What the trigger on agenda_items would refuse of listing `minutes` of a case of `urgency` on the
+    meeting, as `lock_meeting` returned it (None: gone), or None when it fits. Exact while the row stays
+    locked: every change of a meeting's status or used minutes updates (so locks) its row."""
+    if meeting is None:
+        return Refused.closed
+    if meeting["used_minutes"] + minutes > meeting["capacity_minutes"]:
+        return Refused.capacity
+    status = meeting["status"]
+    if status not in ("scheduled", "locked") or (status == "locked" and urgency != "urgent"):
+        return Refused.closed
     return None
 
 
-async def insert_item(connection: DriverConnection, item: dict[str, Any]) -> Refused | None:
-    return await guarded(
-        connection,
-        _INSERT_ITEM,
-        item["item_id"],
-        item["meeting_id"],
-        item["booking_id"],
-        item["case_id"],
-        item["case_version"],
-        item["mode"],
-        item["minutes"],
-        item["position"],
-        item["urgency"],
-        item["deadline"],
-        orjson.dumps(item["required_specialties"]).decode(),
-        orjson.dumps(item["readiness"]).decode(),
-        item["late"],
-        item["listed_at"],
-    )
+async def list_item(
+    connection: DriverConnection,
+    item: dict[str, Any],
+    order: list[UUID],
+    *,
+    new_booking: dict[str, Any] | None = None,
+) -> None:
+    """Inserts the item and renumbers the agenda to `order` (item ids, the new one's included), in one
+    statement. `new_booking`: the columns of the item's booking when it is not in the database yet; it is
+    written in the same statement. For a meeting locked and found to take it (`refusal`): no savepoint. The
+    trigger still has the last word: should it refuse (the case has another active placement), the
+    transaction is lost and RuntimeError raised, as when a listing is refused again and again."""
+    statement = _LIST_ITEM
+    booking: tuple[Any, ...] = ()
+    if new_booking is not None:
+        statement, booking = _LIST_ITEM_AND_BOOKING, new_booking_values(new_booking)
+    try:
+        await connection.execute(
+            statement,
+            item["item_id"],
+            item["meeting_id"],
+            item["booking_id"],
+            item["case_id"],
+            item["case_version"],
+            item["mode"],
+            item["minutes"],
+            item["position"],
+            item["urgency"],
+            item["deadline"],
+            orjson.dumps(item["required_specialties"]).decode(),
+            orjson.dumps(item["readiness"]).decode(),
+            item["late"],
+            item["listed_at"],
+            order,
+            list(range(1, len(order) + 1)),
+            *booking,
+        )
+    except asyncpg.PostgresError as error:
+        refused = _refusal(error)
+        if refused is None:
+            raise
+        raise RuntimeError(f"the database refused the listing: {refused.value}") from error
 
 
 async def renumber(connection: DriverConnection, item_ids: list[UUID]) -> None:

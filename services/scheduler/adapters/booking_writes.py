@@ -7,7 +7,7 @@ the exclusion constraint refuses a clinician already booked then.
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import asyncpg
@@ -22,16 +22,39 @@ from shared.db.driver import DriverConnection
 # the case's readiness (agenda_writes.record_case_change) usually arrives before its first recommendation;
 # then it is taken over (and locked, as ON CONFLICT DO UPDATE locks the row even where WHERE is false) in the
 # same statement, instead of being read and locked again with the case's open booking.
-_START_CASE = f"""
-WITH started AS (
+_STARTED = """started AS (
     INSERT INTO scheduler.case_state AS s (case_id, latest_version) VALUES ($1, $2)
     ON CONFLICT (case_id) DO UPDATE SET latest_version = $2
     WHERE s.latest_version = 0 AND s.withdrawn_at IS NULL
       AND NOT EXISTS (SELECT FROM scheduler.bookings b WHERE b.case_id = $1)
-    RETURNING case_id
-)
+    RETURNING case_id, readiness
+)"""
+_START_CASE = f"""
+WITH {_STARTED}
 SELECT EXISTS (SELECT FROM started) AS started, {CALENDAR_VERSION} AS calendar_version
 """
+
+# `_START_CASE` for a recommendation: when the case is new, the recommendation is remembered for the outcome
+# path (outcome_writes.remember_recommendation: $3-$7, all null when it has no case id) in the same
+# statement, and the case's readiness facts come back with it (a new case has no items to be excluded
+# from). A case seen before comes back not started, with nothing remembered.
+_START_PLACEMENT = f"""
+WITH {_STARTED}, remembered AS (
+    INSERT INTO scheduler.case_recommendations (case_id, case_version, ruleset_version, evaluated_at, verdicts)
+    SELECT $3::uuid, $4::int, $5::text, $6::timestamptz, $7::jsonb
+    WHERE $3::uuid IS NOT NULL AND EXISTS (SELECT FROM started)
+    ON CONFLICT DO NOTHING
+)
+SELECT EXISTS (SELECT FROM started) AS started, (SELECT readiness FROM started) AS readiness,
+       {CALENDAR_VERSION} AS calendar_version
+"""
+
+
+class Start(NamedTuple):
+    started: bool  # the case is new: its state row now made (or taken over) at the version
+    calendar_version: int | None
+    readiness: Any  # a started case's readiness facts (JSON), else None
+
 
 # Locks the slot's clinicians in ascending id order (LockRows runs above the sort) until commit, and only the
 # active ones: a row updated meanwhile is re-checked in its committed version. FOR NO KEY UPDATE makes two
@@ -81,6 +104,56 @@ _INSERT_BOOKING = (
     f"INSERT INTO {_BOOKING_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
 )
 
+# Every column of a booking not in the database yet, written as it was placed (created_at is the database's).
+NEW_BOOKING_COLUMNS = (
+    "booking_id",
+    "case_id",
+    "case_version",
+    "status",
+    "start",
+    "end",
+    "urgency",
+    "deadline",
+    "required_specialties",
+    "missing_specialties",
+    "partial",
+    "reason",
+    "kind",
+    "meeting_id",
+    "item_id",
+    "mode",
+    "late",
+    "verdicts",
+    "updated_at",
+)
+_JSON_COLUMNS = frozenset({"required_specialties", "missing_specialties", "verdicts"})
+
+
+def new_booking_statement(first: int) -> str:
+    """`INSERT INTO scheduler.bookings ... VALUES ...` of `NEW_BOOKING_COLUMNS`, its parameters numbered from
+    `first`: a statement of its own, or a CTE of one that writes what refers to the booking."""
+    names = ", ".join(f'"{name}"' for name in NEW_BOOKING_COLUMNS)
+    placeholders = [f"${first + n}" for n in range(len(NEW_BOOKING_COLUMNS))]
+    placeholders[-1] = f"coalesce({placeholders[-1]}::timestamptz, now())"  # the column's default when unset
+    return f"INSERT INTO scheduler.bookings ({names}) VALUES ({', '.join(placeholders)})"
+
+
+def new_booking_values(booking: dict[str, Any]) -> tuple[Any, ...]:
+    """The parameters of `new_booking_statement` for `booking` (its `NEW_BOOKING_COLUMNS`)."""
+    return tuple(
+        orjson.dumps(booking[name]).decode() if name in _JSON_COLUMNS else booking[name]
+        for name in NEW_BOOKING_COLUMNS
+    )
+
+
+_INSERT_NEW_BOOKING = new_booking_statement(1)
+
+
+async def insert_new_booking(connection: DriverConnection, booking: dict[str, Any]) -> None:
+    """A booking not in the database yet, with every column as it stands."""
+    await connection.execute(_INSERT_NEW_BOOKING, *new_booking_values(booking))
+
+
 # SQLSTATEs of a lost race for a clinician: the exclusion constraint (23P01), or a deadlock (40P01:
 # PostgreSQL aborts one of the transactions in it).
 _LOST_RACE = frozenset({"23P01", "40P01"})
@@ -98,6 +171,15 @@ async def start_case(connection: DriverConnection, case_id: UUID, version: int) 
     """Whether the case is new (its state row now made at `version`), and the calendar version."""
     row = await connection.fetchrow(_START_CASE, case_id, version)
     return row["started"], row["calendar_version"]
+
+
+async def start_placement(
+    connection: DriverConnection, case_id: UUID, version: int, remembered: tuple[Any, ...] | None
+) -> Start:
+    """`start_case` for a recommendation, `remembered` (outcome_writes.recommendation_values) written in the
+    same statement when the case is new."""
+    row = await connection.fetchrow(_START_PLACEMENT, case_id, version, *(remembered or (None,) * 5))
+    return Start(row["started"], row["calendar_version"], row["readiness"] if row["started"] else None)
 
 
 def _booking_values(booking: dict[str, Any]) -> tuple[Any, ...]:

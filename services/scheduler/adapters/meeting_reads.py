@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import orjson
@@ -18,10 +18,11 @@ from services.scheduler.domain.quorum import Attendee, Member, Role, attendance
 from shared.db.driver import DriverConnection
 
 # With the calendar version (calendar_cache.py: clinicians, windows, members and absences bump it): the
-# attendance computed from what is read after it is kept per meeting for that version.
+# attendance computed from what is read after it is kept per meeting for that version, and each row's facts
+# for the row as read (the quorum specialties as JSON text, so that the row is a key).
 _MEETINGS = """
 SELECT m.meeting_id, m.team_id, m.series_id, m.start, m."end", m.status, m.capacity_minutes, m.used_minutes,
-       t.code, t.quorum_specialties, t.minutes_full, t.minutes_standard_of_care, t.listing_cutoff_hours,
+       t.code, t.quorum_specialties::text, t.minutes_full, t.minutes_standard_of_care, t.listing_cutoff_hours,
        t.horizon_weeks, (SELECT n FROM scheduler.calendar_version WHERE id = 1) AS calendar_version
 FROM scheduler.meetings m JOIN scheduler.teams t USING (team_id)
 """
@@ -79,6 +80,29 @@ class AttendanceCache:
 ATTENDANCE = AttendanceCache()
 
 
+class FactsCache:
+    """Each meeting row's facts (its team's rules, attendance, used minutes) as last built, keyed by the whole
+    row, calendar version included: a placement reads dozens of meetings, of which only the one it lists on
+    changed since the last placement. A new version empties it."""
+
+    MAX_ROWS = 20_000
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._by_row: dict[tuple[Any, ...], MeetingFacts] = {}
+
+    def get(self, version: int, row: tuple[Any, ...]) -> MeetingFacts | None:
+        return self._by_row.get(row) if version == self._version else None
+
+    def put(self, version: int, row: tuple[Any, ...], facts: MeetingFacts) -> None:
+        if version != self._version or len(self._by_row) > self.MAX_ROWS:
+            self._version, self._by_row = version, {}
+        self._by_row[row] = facts
+
+
+FACTS = FactsCache()
+
+
 def _key(row: Any) -> tuple[UUID, datetime, datetime]:
     return row["meeting_id"], row["start"], row["end"]
 
@@ -113,36 +137,46 @@ async def _attendance(
     return found
 
 
+def _built(row: Any, attendees: tuple[Attendee, ...]) -> MeetingFacts:
+    candidate = CandidateMeeting(
+        meeting_id=row["meeting_id"],
+        team_id=row["team_id"],
+        start=row["start"],
+        status=row["status"],
+        capacity_minutes=row["capacity_minutes"],
+        used_minutes=row["used_minutes"],
+        attendees=attendees,
+        quorum_specialties=frozenset(_loads(row["quorum_specialties"])),
+        minutes_full=row["minutes_full"],
+        minutes_standard_of_care=row["minutes_standard_of_care"],
+        listing_cutoff=timedelta(hours=row["listing_cutoff_hours"]),
+        horizon_end=None,
+    )
+    return MeetingFacts(candidate, row["code"], row["series_id"], row["end"])
+
+
 async def _facts(connection: DriverConnection, rows: Sequence[Any]) -> list[MeetingFacts]:
     if not rows:
         return []
     version = rows[0]["calendar_version"]
-    known = {_key(row): ATTENDANCE.get(version, _key(row)) for row in rows}
-    missing = [row for row in rows if known[_key(row)] is None]
-    if missing:
-        computed = await _attendance(connection, missing)
+    keys = [tuple(row) for row in rows]
+    result = [FACTS.get(version, key) for key in keys]
+    missing = [row for row, facts in zip(rows, result, strict=True) if facts is None]
+    if not missing:
+        return cast(list[MeetingFacts], result)
+    known = {_key(row): ATTENDANCE.get(version, _key(row)) for row in missing}
+    unknown = [row for row in missing if known[_key(row)] is None]
+    if unknown:
+        computed = await _attendance(connection, unknown)
         ATTENDANCE.put(version, computed)
         known.update(computed)
-    result = []
-    for row in rows:
-        attendees = known[_key(row)]
-        assert attendees is not None
-        candidate = CandidateMeeting(
-            meeting_id=row["meeting_id"],
-            team_id=row["team_id"],
-            start=row["start"],
-            status=row["status"],
-            capacity_minutes=row["capacity_minutes"],
-            used_minutes=row["used_minutes"],
-            attendees=attendees,
-            quorum_specialties=frozenset(_loads(row["quorum_specialties"])),
-            minutes_full=row["minutes_full"],
-            minutes_standard_of_care=row["minutes_standard_of_care"],
-            listing_cutoff=timedelta(hours=row["listing_cutoff_hours"]),
-            horizon_end=None,
-        )
-        result.append(MeetingFacts(candidate, row["code"], row["series_id"], row["end"]))
-    return result
+    for n, (row, key) in enumerate(zip(rows, keys, strict=True)):
+        if result[n] is None:
+            attendees = known[_key(row)]
+            assert attendees is not None
+            built = result[n] = _built(row, attendees)
+            FACTS.put(version, key, built)
+    return cast(list[MeetingFacts], result)
 
 
 async def open_meetings(
@@ -176,5 +210,10 @@ async def placement_facts(
     connection: DriverConnection, case_id: UUID
 ) -> tuple[frozenset[UUID], dict[str, bool | None]]:
     row = await connection.fetchrow(_PLACEMENT_FACTS, case_id)
-    readiness = _loads(row["readiness"])
-    return frozenset(row["not_ready"]), dict(readiness) if readiness else dict(NO_READINESS)
+    return frozenset(row["not_ready"]), readiness_of(row["readiness"])
+
+
+def readiness_of(value: Any) -> dict[str, bool | None]:
+    """The case state's readiness column as the placement uses it (unknown facts when it has none)."""
+    readiness = _loads(value)
+    return dict(readiness) if readiness else dict(NO_READINESS)

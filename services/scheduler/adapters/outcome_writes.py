@@ -43,17 +43,24 @@ WHERE case_id = $1 AND status = 'listed' ORDER BY listed_at DESC LIMIT 1
 """
 
 
-async def remember_recommendation(connection: DriverConnection, recommendation: Recommendation) -> None:
+def recommendation_values(recommendation: Recommendation) -> tuple[Any, ...] | None:
+    """The row remembered of the recommendation (case id, case version, ruleset version, evaluated at,
+    verdicts as JSON text), or None when it names no case."""
     if recommendation.case_id is None:
-        return
-    await connection.execute(
-        _REMEMBER,
+        return None
+    return (
         recommendation.case_id,
         recommendation.case_version,
         recommendation.ruleset_version,
         recommendation.evaluated_at,
         orjson.dumps({t.code.value: t.status.value for t in recommendation.therapies}).decode(),
     )
+
+
+async def remember_recommendation(connection: DriverConnection, recommendation: Recommendation) -> None:
+    values = recommendation_values(recommendation)
+    if values is not None:
+        await connection.execute(_REMEMBER, *values)
 
 
 async def recommendation_snapshot(connection: DriverConnection, case_id: UUID, case_version: int) -> Any:

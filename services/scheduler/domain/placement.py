@@ -25,9 +25,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
+from typing import Any
 from uuid import UUID
 
-from services.scheduler.domain.quorum import Attendee, lacking
+from services.scheduler.domain.quorum import Attendee, panel
 
 
 class Mode(StrEnum):
@@ -81,6 +83,21 @@ class CandidateMeeting:
 
     def minutes_for(self, mode: Mode) -> int:
         return self.minutes_full if mode == Mode.full else self.minutes_standard_of_care
+
+    # Computed once per meeting (the adapter keeps a meeting's candidate while its row is unchanged), not
+    # once per case and step.
+    @cached_property
+    def counted_specialties(self) -> frozenset[str]:
+        """The specialties of the expected attendees who count (quorum.panel)."""
+        return frozenset(a.specialty for a in panel(self.attendees))
+
+    @cached_property
+    def order(self) -> tuple[Any, ...]:
+        return self.start, self.team_id, str(self.meeting_id)
+
+    def lacking(self, needed: Iterable[str]) -> list[str]:
+        """quorum.lacking for this meeting's attendees."""
+        return sorted(set(needed) - self.counted_specialties)
 
     @property
     def free_minutes(self) -> int:
@@ -147,7 +164,7 @@ def refusal(
         return Refusal.deadline, []
     if late and meeting.horizon_end is not None and meeting.start > meeting.horizon_end:
         return Refusal.horizon, []
-    missing = lacking(meeting.attendees, meeting.quorum_specialties | need.required_specialties)
+    missing = meeting.lacking(meeting.quorum_specialties | need.required_specialties)
     if missing:
         return Refusal.quorum, missing
     if meeting.free_minutes + minutes_already_there < meeting.minutes_for(need.mode):
@@ -156,7 +173,7 @@ def refusal(
 
 
 def _in_order(meetings: Iterable[CandidateMeeting]) -> list[CandidateMeeting]:
-    return sorted(meetings, key=lambda m: (m.start, m.team_id, str(m.meeting_id)))
+    return sorted(meetings, key=lambda m: m.order)
 
 
 def earliest_meeting(
@@ -218,6 +235,6 @@ def still_fits(
         return False
     if not late and meeting.start >= need.deadline:
         return False
-    if lacking(meeting.attendees, meeting.quorum_specialties | need.required_specialties):
+    if meeting.lacking(meeting.quorum_specialties | need.required_specialties):
         return False
     return meeting.free_minutes + minutes_there >= meeting.minutes_for(need.mode)

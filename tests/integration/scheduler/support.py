@@ -30,6 +30,7 @@ from shared.contracts.case import CaseSubmission
 from shared.contracts.codes import Specialty, Urgency
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Recommendation
+from shared.db.engine import SessionFactory
 
 TOPIC = "test.mdt-bookings"
 POLICY = BookingPolicy(duration=timedelta(minutes=30), booking_topic=TOPIC)
@@ -252,3 +253,23 @@ async def listed_items(session: AsyncSession, meeting_id: uuid.UUID) -> list[Age
             )
         ).all()
     )
+
+
+MEETING_PANEL = (*QUORUM, Specialty.palliative_care)
+
+
+async def clinic(
+    sessions: SessionFactory, meetings_at: list[float], *, capacity: int = 90, days: int = 30
+) -> list[uuid.UUID]:
+    """A team with every MEETING_PANEL specialty, available for `days` days, and meetings `meetings_at`
+    hours from now."""
+    async with sessions() as session, session.begin():
+        members = await staff(session, MEETING_PANEL, 1, next_hour(-1), 24 * days)
+        team_id = await add_team(session, members)
+        return [await add_meeting(session, team_id, next_hour(h), capacity=capacity) for h in meetings_at]
+
+
+async def place(sessions: SessionFactory, envelope: EventEnvelope) -> None:
+    """A recommendation applied in a transaction of its own."""
+    async with sessions() as session, session.begin():
+        await on_recommendation(session, envelope, POLICY)

@@ -14,43 +14,23 @@ from sqlmodel import select
 from services.scheduler import service
 from services.scheduler.adapters.tables import ActivePlacementRecord, MeetingRecord
 from shared.contracts.codes import Specialty, Urgency
-from shared.contracts.events import EventEnvelope
 from shared.db.engine import SessionFactory
 from tests.integration.scheduler.support import (
+    MEETING_PANEL,
     POLICY,
-    QUORUM,
-    add_meeting,
-    add_team,
     booking_events,
+    clinic,
     listed_items,
-    next_hour,
-    on_recommendation,
     open_booking,
     participants,
+    place,
     recommendation,
-    staff,
     with_discussion,
     withdrawal,
 )
 
 pytestmark = pytest.mark.integration
-PANEL = (*QUORUM, Specialty.palliative_care)
-
-
-async def clinic(
-    sessions: SessionFactory, meetings_at: list[float], *, capacity: int = 90, days: int = 30
-) -> list[uuid.UUID]:
-    """A team with every PANEL specialty, available for `days` days, and meetings `meetings_at` hours from
-    now."""
-    async with sessions() as session, session.begin():
-        members = await staff(session, PANEL, 1, next_hour(-1), 24 * days)
-        team_id = await add_team(session, members)
-        return [await add_meeting(session, team_id, next_hour(h), capacity=capacity) for h in meetings_at]
-
-
-async def place(sessions: SessionFactory, envelope: EventEnvelope) -> None:
-    async with sessions() as session, session.begin():
-        await on_recommendation(session, envelope, POLICY)
+PANEL = MEETING_PANEL
 
 
 async def test_a_routine_case_is_listed_on_the_first_meeting_after_the_cutoff(
