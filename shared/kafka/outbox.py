@@ -77,6 +77,17 @@ class OutboxEvent:
     topic: str
     envelope: EventEnvelope
     trace_headers: dict[str, str]  # W3C context of the span whose work the event announces
+    # The payload already encoded as JSON, when the writer has it: written in place of the envelope's own
+    # (then empty) `payload`, not decoded and encoded again; `urgency` then labels the events-written metric.
+    encoded_payload: str | None = None
+    urgency: str = ""
+
+    def value(self) -> str:
+        """The envelope's JSON text, as the relay publishes it."""
+        if self.encoded_payload is None:
+            return self.envelope.model_dump_json()
+        head = self.envelope.model_dump(mode="json", exclude={"payload"})
+        return orjson.dumps({**head, "payload": orjson.Fragment(self.encoded_payload)}).decode()
 
 
 def outbox_insert(table: Table) -> str:
@@ -103,7 +114,7 @@ async def add_all_to_outbox(session: AsyncSession, table: Table, events: Sequenc
             event.topic,
             str(event.envelope.case_id),
             event.envelope.event_type.value,
-            event.envelope.model_dump_json(),
+            event.value(),
             orjson.dumps(event.trace_headers).decode(),
         )
         for event in events
@@ -117,7 +128,8 @@ async def add_all_to_outbox(session: AsyncSession, table: Table, events: Sequenc
     # Counted when written; a rolled-back transaction over-counts, which dashboards treat as an upper bound.
     for event in events:
         envelope = event.envelope
-        EVENTS_WRITTEN.labels(envelope.event_type.value, str(envelope.payload.get("urgency") or "")).inc()
+        urgency = event.urgency or str(envelope.payload.get("urgency") or "")
+        EVENTS_WRITTEN.labels(envelope.event_type.value, urgency).inc()
 
 
 class UndeliveredEvents(ConnectionError):
