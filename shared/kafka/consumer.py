@@ -31,6 +31,7 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -85,15 +86,20 @@ class Delivery:
 
     @cached_property
     def envelope(self) -> EventEnvelope:
-        """The envelope with its payload as the JSON object it came as (intake stores it as it is), read from
-        the record on first use: handlers that need only the fields above or the typed payload never pay
-        for it."""
+        """The envelope with its payload as the JSON object it came as (intake stores it as it is), built on
+        first use from the fields already read and the record's payload decoded as JSON: handlers that
+        need only the fields above or the typed payload never pay for it."""
         event = self.event
         if isinstance(event, EventEnvelope):
             return event
-        if self.value is not None:
-            return EventEnvelope.model_validate_json(self.value)
-        return EventEnvelope.model_validate(event.model_dump(mode="json"))
+        fields = {name: getattr(event, name) for name in _HEADER_FIELDS}
+        if self.value is None:
+            return EventEnvelope(**fields, payload=event.payload.model_dump(mode="json"))
+        # pydantic's own JSON parser: the dict EventEnvelope holds (orjson would make a 65-bit int a float).
+        return EventEnvelope.model_construct(**fields, payload=from_json(self.value)["payload"])
+
+
+_HEADER_FIELDS = ("event_id", "event_type", "schema_version", "occurred_at", "case_id", "case_version")
 
 
 BatchHandler = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
