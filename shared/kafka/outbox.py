@@ -98,6 +98,14 @@ def outbox_insert(table: Table) -> str:
     return f"INSERT INTO {table.fullname} (event_id, topic, key, event_type, value, trace_headers)"
 
 
+_UNNEST_IN_ORDER = """
+SELECT e, t, k, y, v, h
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+    WITH ORDINALITY AS given (e, t, k, y, v, h, n)
+ORDER BY n
+"""
+
+
 async def add_to_outbox(session: AsyncSession, table: Table, topic: str, envelope: EventEnvelope) -> None:
     """Call inside the transaction that makes the change the event announces."""
     await add_all_to_outbox(session, table, [OutboxEvent(topic, envelope, current_trace_headers())])
@@ -119,12 +127,13 @@ async def add_all_to_outbox(session: AsyncSession, table: Table, events: Sequenc
         )
         for event in events
     ]
-    statement = f"{outbox_insert(table)} VALUES ($1, $2, $3, $4, $5, $6)"
     connection = await driver_connection(session)
     if len(rows) == 1:
-        await connection.execute(statement, *rows[0])
-    else:
-        await connection.executemany(statement, rows)
+        await connection.execute(f"{outbox_insert(table)} VALUES ($1, $2, $3, $4, $5, $6)", *rows[0])
+    else:  # one statement for a batch's events (executemany ran one per row), ids in the order given
+        await connection.execute(
+            f"{outbox_insert(table)} {_UNNEST_IN_ORDER}", *map(list, zip(*rows, strict=True))
+        )
     # Counted when written; a rolled-back transaction over-counts, which dashboards treat as an upper bound.
     for event in events:
         envelope = event.envelope
