@@ -16,8 +16,8 @@ OUTCOME_EVENT_TYPES = (EventType.outcome_recorded,)
 
 def subscription(recommendation_topic: str) -> Subscription:
     async def on_events(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        case_events = [d for d in deliveries if d.envelope.event_type in CASE_EVENT_TYPES]
-        outcome_events = [d for d in deliveries if d.envelope.event_type in OUTCOME_EVENT_TYPES]
+        case_events = [d for d in deliveries if d.event_type in CASE_EVENT_TYPES]
+        outcome_events = [d for d in deliveries if d.event_type in OUTCOME_EVENT_TYPES]
         await service.apply_case_events(session, case_events, topic=recommendation_topic)
         if outcome_events:
             await outcomes.apply_outcome_events(session, outcome_events)

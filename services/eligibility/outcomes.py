@@ -21,7 +21,7 @@ from shared.metrics import MDT_RECOMMENDATION_DECISIONS
 def _parsed(delivery: Delivery) -> Outcome:
     outcome = delivery.payload  # checked against the contract by the consumer, before this runs
     if not isinstance(outcome, Outcome):
-        raise PoisonEventError(f"{delivery.envelope.event_type.value} does not carry an outcome")
+        raise PoisonEventError(f"{delivery.event_type.value} does not carry an outcome")
     return outcome
 
 

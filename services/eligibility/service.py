@@ -3,7 +3,6 @@ polled batch of case events at a time; each statement here covers the whole batc
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from sqlmodel import col, select
@@ -42,36 +41,35 @@ async def apply_case_events(session: AsyncSession, deliveries: Sequence[Delivery
         return
     cases = [_validated(delivery) for delivery in deliveries]  # a poison record fails the batch
     connection = await driver_connection(session)
-    progress = await lock_progress(connection, {delivery.envelope.case_id for delivery in deliveries})
+    progress = await lock_progress(connection, {delivery.case_id for delivery in deliveries})
     changed: set[UUID] = set()
     issued: dict[tuple[UUID, int], tuple[Delivery, Recommendation]] = {}
     now = datetime.now(UTC)
     for delivery, case in zip(deliveries, cases, strict=True):
-        envelope = delivery.envelope
-        current = progress.get(envelope.case_id)
+        case_id, case_version = delivery.case_id, delivery.case_version
+        current = progress.get(case_id)
         if case is None:  # withdrawn
             if current is None:
-                progress[envelope.case_id] = Progress(envelope.case_version, now)
+                progress[case_id] = Progress(case_version, now)
             elif current.withdrawn_at is None:
                 current.withdrawn_at = now
-            changed.add(envelope.case_id)
+            changed.add(case_id)
             continue
         if current is None:
-            current = progress[envelope.case_id] = Progress(envelope.case_version, None)
-        elif current.withdrawn_at is not None and envelope.case_version > current.latest_version:
+            current = progress[case_id] = Progress(case_version, None)
+        elif current.withdrawn_at is not None and case_version > current.latest_version:
             current.withdrawn_at = None  # a changed resubmission re-opens the referral (intake does the same)
-        elif current.withdrawn_at is not None or envelope.case_version < current.latest_version:
+        elif current.withdrawn_at is not None or case_version < current.latest_version:
             continue
-        current.latest_version = envelope.case_version
-        changed.add(envelope.case_id)
+        current.latest_version = case_version
+        changed.add(case_id)
         with attached(delivery.context):
-            recommendation = evaluate(
-                case, case_id=envelope.case_id, case_version=envelope.case_version, evaluated_at=now
-            )
-        issued[(envelope.case_id, envelope.case_version)] = (delivery, recommendation)
+            recommendation = evaluate(case, case_id=case_id, case_version=case_version, evaluated_at=now)
+        issued[(case_id, case_version)] = (delivery, recommendation)
 
     await save_progress(connection, {case_id: progress[case_id] for case_id in changed}, now)
-    contents = {key: recommendation.model_dump(mode="json") for key, (_, recommendation) in issued.items()}
+    # Encoded once, for the stored row and the event's payload alike.
+    contents = {key: recommendation.model_dump_json() for key, (_, recommendation) in issued.items()}
     stored = await store_recommendations(
         connection,
         [
@@ -90,8 +88,8 @@ async def apply_case_events(session: AsyncSession, deliveries: Sequence[Delivery
         session,
         outbox,
         [
-            _announcement(topic, delivery, contents[key])
-            for key, (delivery, _) in issued.items()
+            _announcement(topic, delivery, recommendation, contents[key])
+            for key, (delivery, recommendation) in issued.items()
             if key in stored
         ],
     )
@@ -100,30 +98,32 @@ async def apply_case_events(session: AsyncSession, deliveries: Sequence[Delivery
 def _validated(delivery: Delivery) -> CaseSubmission | None:
     """The case of a submitted or updated event (the consumer checked it against the contract); None for a
     withdrawal."""
-    envelope = delivery.envelope
-    if envelope.event_type == EventType.case_withdrawn:
+    if delivery.event_type == EventType.case_withdrawn:
         return None
-    if envelope.case_version < 1:
+    if delivery.case_version < 1:
         raise PoisonEventError("case_version must be 1 or more")
     case = delivery.payload
     if not isinstance(case, CaseSubmission):
-        raise PoisonEventError(f"{envelope.event_type.value} does not carry a case submission")
+        raise PoisonEventError(f"{delivery.event_type.value} does not carry a case submission")
     return case
 
 
-def _announcement(topic: str, delivery: Delivery, content: dict[str, Any]) -> OutboxEvent:
-    envelope = delivery.envelope
+def _announcement(
+    topic: str, delivery: Delivery, recommendation: Recommendation, content_json: str
+) -> OutboxEvent:
     with attached(delivery.context):
         headers = current_trace_headers()
     return OutboxEvent(
         topic,
         EventEnvelope(
             event_type=EventType.recommendation_issued,
-            case_id=envelope.case_id,
-            case_version=envelope.case_version,
-            payload=content,
+            case_id=delivery.case_id,
+            case_version=delivery.case_version,
+            payload={},
         ),
         headers,
+        encoded_payload=content_json,
+        urgency=recommendation.urgency.value,
     )
 
 

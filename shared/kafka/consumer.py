@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -30,11 +31,12 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Link, Span, SpanKind, Status, StatusCode
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from sqlalchemy import Table
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.contracts.events import EventEnvelope, EventType
-from shared.contracts.messages import UnknownSchemaVersionError, parse_payload
+from shared.contracts.messages import Event, UnknownSchemaVersionError, as_event, parse_payload, read_event
 from shared.db.engine import SessionFactory
 from shared.db.errors import is_transient
 from shared.http.problems import validation_errors
@@ -50,19 +52,54 @@ tracer = trace.get_tracer(__name__)
 MAX_HANDLER_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Delivery:
-    """A record's envelope, first delivery only, with the trace context of its process span: the events
-    its effects announce continue that trace; `payload` is the envelope's payload as the model of its event
-    type and schema version (shared/contracts/messages.py)."""
+    """A record's event, first delivery only, with the trace context of its process span: the events its
+    effects announce continue that trace. `event` is what the consumer read from the record in one pass: the
+    envelope with its payload as the model of its event type and schema version (shared/contracts/
+    messages.py). One built from an `EventEnvelope` (a test, a replay) parses the payload on first use."""
 
-    envelope: EventEnvelope
+    event: Event[Any] | EventEnvelope
     context: Context
-    parsed: BaseModel | None = None
+    value: bytes | None = None  # the record's bytes, for `envelope`
+
+    @property
+    def event_id(self) -> UUID:
+        return self.event.event_id
+
+    @property
+    def event_type(self) -> EventType:
+        return self.event.event_type
+
+    @property
+    def case_id(self) -> UUID:
+        return self.event.case_id
+
+    @property
+    def case_version(self) -> int:
+        return self.event.case_version
 
     @cached_property
     def payload(self) -> BaseModel:
-        return self.parsed if self.parsed is not None else parse_payload(self.envelope)
+        event = self.event
+        return event.payload if isinstance(event, Event) else parse_payload(event)
+
+    @cached_property
+    def envelope(self) -> EventEnvelope:
+        """The envelope with its payload as the JSON object it came as (intake stores it as it is), built on
+        first use from the fields already read and the record's payload decoded as JSON: handlers that
+        need only the fields above or the typed payload never pay for it."""
+        event = self.event
+        if isinstance(event, EventEnvelope):
+            return event
+        fields = {name: getattr(event, name) for name in _HEADER_FIELDS}
+        if self.value is None:
+            return EventEnvelope(**fields, payload=event.payload.model_dump(mode="json"))
+        # pydantic's own JSON parser: the dict EventEnvelope holds (orjson would make a 65-bit int a float).
+        return EventEnvelope.model_construct(**fields, payload=from_json(self.value)["payload"])
+
+
+_HEADER_FIELDS = ("event_id", "event_type", "schema_version", "occurred_at", "case_id", "case_version")
 
 
 BatchHandler = Callable[[AsyncSession, Sequence[Delivery]], Awaitable[None]]
@@ -235,8 +272,16 @@ class EventConsumer:
             # The partitions moved to another member; it re-reads them and the inbox drops the repeats.
             log.info("consumer %s could not commit (%s); records will be redelivered", self.name, error)
 
-    async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> tuple[EventEnvelope, BaseModel] | None:
-        """The record's envelope and payload; None once a record that can never be applied is dead-lettered."""
+    async def _parse(self, record: ConsumerRecord[bytes, bytes]) -> Event[Any] | None:
+        """The record's event, its payload checked against its model before any handler runs (a bad one can
+        never succeed); None once a record that can never be applied is dead-lettered."""
+        event = read_event(record.value or b"")
+        if event is not None:
+            if event.event_type in self._event_types:
+                return event
+            await self._dead_letter(record, "unknown_event_type", f"{self.name} has no handler for this type")
+            return None
+        # Not readable in one pass: the envelope, then its payload, say why (or read it after all).
         try:
             envelope = EventEnvelope.model_validate_json(record.value or b"")
         except ValidationError as error:
@@ -245,7 +290,6 @@ class EventConsumer:
         if envelope.event_type not in self._event_types:
             await self._dead_letter(record, "unknown_event_type", f"{self.name} has no handler for this type")
             return None
-        # The payload is checked against its model before any handler runs: a bad one can never succeed.
         try:
             payload = parse_payload(envelope)
         except UnknownSchemaVersionError as error:
@@ -254,27 +298,27 @@ class EventConsumer:
         except ValidationError as error:
             await self._dead_letter(record, "invalid_payload", _describe(error))
             return None
-        return envelope, payload
+        return as_event(envelope, payload)
 
     async def _apply_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         """One inbox insert for the partition batch, then the batch handler with the first deliveries, in one
         transaction. Any failure rolls it all back and the records are applied one at a time instead, by the
         path that retries, dead-letters and backs off."""
-        parsed = [(record, *p) for record in records if (p := await self._parse(record)) is not None]
+        parsed = [(record, event) for record in records if (event := await self._parse(record)) is not None]
         if not parsed:
             return
-        spans = [self._start_span(record, envelope) for record, envelope, _ in parsed]
+        spans = [self._start_span(record, event) for record, event in parsed]
         try:
             with self._batch_scope(records[0].topic, spans):
                 async with self._sessions() as session, session.begin():
                     first = await record_first_deliveries(
-                        session, self._inbox, self.name, [envelope.event_id for _, envelope, _ in parsed]
+                        session, self._inbox, self.name, [event.event_id for _, event in parsed]
                     )
                     deliveries: list[Delivery] = []
-                    for (_, envelope, payload), span in zip(parsed, spans, strict=True):
-                        if envelope.event_id in first:
-                            first.discard(envelope.event_id)  # a repeat within the batch is a duplicate
-                            deliveries.append(Delivery(envelope, trace.set_span_in_context(span), payload))
+                    for (record, event), span in zip(parsed, spans, strict=True):
+                        if event.event_id in first:
+                            first.discard(event.event_id)  # a repeat within the batch is a duplicate
+                            deliveries.append(Delivery(event, trace.set_span_in_context(span), record.value))
                     await self._batch_handler(session, deliveries)
         except asyncio.CancelledError:
             _end_all(spans)
@@ -282,16 +326,16 @@ class EventConsumer:
         except Exception as error:
             log.info("consumer %s applies a batch one by one after %s", self.name, type(error).__name__)
             _end_all(spans)
-            for record, envelope, payload in parsed:
-                await self._process_parsed(record, envelope, payload)
+            for record, event in parsed:
+                await self._process_parsed(record, event)
             return
         _end_all(spans)
         self.progress.batches_applied += 1
-        applied = {delivery.envelope.event_id for delivery in deliveries}
-        for record, envelope, _ in parsed:
+        applied = {delivery.event_id for delivery in deliveries}
+        for record, event in parsed:
             self.progress.processed += 1
-            outcome = "applied" if envelope.event_id in applied else "duplicate"
-            applied.discard(envelope.event_id)
+            outcome = "applied" if event.event_id in applied else "duplicate"
+            applied.discard(event.event_id)
             RECORDS_CONSUMED.labels(self.name, record.topic, outcome).inc()
 
     @contextmanager
@@ -316,17 +360,15 @@ class EventConsumer:
         ):
             yield
 
-    def _start_span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Span:
+    def _start_span(self, record: ConsumerRecord[bytes, bytes], event: Event[Any]) -> Span:
         return tracer.start_span(
             f"{record.topic} process",
             context=context_from_headers(record.headers),
             kind=SpanKind.CONSUMER,
-            attributes=self._span_attributes(record, envelope),
+            attributes=self._span_attributes(record, event),
         )
 
-    def _span_attributes(
-        self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope
-    ) -> dict[str, Any]:
+    def _span_attributes(self, record: ConsumerRecord[bytes, bytes], event: Event[Any]) -> dict[str, Any]:
         return {
             "messaging.system": "kafka",
             "messaging.operation.type": "process",
@@ -334,30 +376,27 @@ class EventConsumer:
             "messaging.destination.partition.id": str(record.partition),
             "messaging.kafka.offset": record.offset,
             "messaging.consumer.group.name": self._group_id,
-            "case.id": str(envelope.case_id),
-            "case.version": envelope.case_version,
+            "case.id": str(event.case_id),
+            "case.version": event.case_version,
         }
 
-    def _span(self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope) -> Any:
-        return trace.use_span(self._start_span(record, envelope), end_on_exit=True)
+    def _span(self, record: ConsumerRecord[bytes, bytes], event: Event[Any]) -> Any:
+        return trace.use_span(self._start_span(record, event), end_on_exit=True)
 
-    async def _process_parsed(
-        self, record: ConsumerRecord[bytes, bytes], envelope: EventEnvelope, payload: BaseModel
-    ) -> None:
-        with self._span(record, envelope) as span:
-            delivery = Delivery(envelope, otel_context.get_current(), payload)
+    async def _process_parsed(self, record: ConsumerRecord[bytes, bytes], event: Event[Any]) -> None:
+        with self._span(record, event) as span:
+            delivery = Delivery(event, otel_context.get_current(), record.value)
             await self._apply_with_retries(record, delivery, span)
 
     async def _apply_with_retries(
         self, record: ConsumerRecord[bytes, bytes], delivery: Delivery, span: Any
     ) -> None:
-        envelope = delivery.envelope
         failures = 0
         backoff = 0.2
         while True:
             try:
                 async with self._sessions() as session, session.begin():
-                    first = await record_first_delivery(session, self._inbox, self.name, envelope.event_id)
+                    first = await record_first_delivery(session, self._inbox, self.name, delivery.event_id)
                     if first:
                         await self._handler(session, delivery)
                 self.progress.processed += 1

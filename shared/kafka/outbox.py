@@ -77,6 +77,17 @@ class OutboxEvent:
     topic: str
     envelope: EventEnvelope
     trace_headers: dict[str, str]  # W3C context of the span whose work the event announces
+    # The payload already encoded as JSON, when the writer has it: written in place of the envelope's own
+    # (then empty) `payload`, not decoded and encoded again; `urgency` then labels the events-written metric.
+    encoded_payload: str | None = None
+    urgency: str = ""
+
+    def value(self) -> str:
+        """The envelope's JSON text, as the relay publishes it."""
+        if self.encoded_payload is None:
+            return self.envelope.model_dump_json()
+        head = self.envelope.model_dump(mode="json", exclude={"payload"})
+        return orjson.dumps({**head, "payload": orjson.Fragment(self.encoded_payload)}).decode()
 
 
 def outbox_insert(table: Table) -> str:
@@ -85,6 +96,14 @@ def outbox_insert(table: Table) -> str:
     of outbox rows starts from it, the one-statement submission of intake too
     (services/intake/adapters/case_writes.py)."""
     return f"INSERT INTO {table.fullname} (event_id, topic, key, event_type, value, trace_headers)"
+
+
+_UNNEST_IN_ORDER = """
+SELECT e, t, k, y, v, h
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+    WITH ORDINALITY AS given (e, t, k, y, v, h, n)
+ORDER BY n
+"""
 
 
 async def add_to_outbox(session: AsyncSession, table: Table, topic: str, envelope: EventEnvelope) -> None:
@@ -103,21 +122,23 @@ async def add_all_to_outbox(session: AsyncSession, table: Table, events: Sequenc
             event.topic,
             str(event.envelope.case_id),
             event.envelope.event_type.value,
-            event.envelope.model_dump_json(),
+            event.value(),
             orjson.dumps(event.trace_headers).decode(),
         )
         for event in events
     ]
-    statement = f"{outbox_insert(table)} VALUES ($1, $2, $3, $4, $5, $6)"
     connection = await driver_connection(session)
     if len(rows) == 1:
-        await connection.execute(statement, *rows[0])
-    else:
-        await connection.executemany(statement, rows)
+        await connection.execute(f"{outbox_insert(table)} VALUES ($1, $2, $3, $4, $5, $6)", *rows[0])
+    else:  # one statement for a batch's events (executemany ran one per row), ids in the order given
+        await connection.execute(
+            f"{outbox_insert(table)} {_UNNEST_IN_ORDER}", *map(list, zip(*rows, strict=True))
+        )
     # Counted when written; a rolled-back transaction over-counts, which dashboards treat as an upper bound.
     for event in events:
         envelope = event.envelope
-        EVENTS_WRITTEN.labels(envelope.event_type.value, str(envelope.payload.get("urgency") or "")).inc()
+        urgency = event.urgency or str(envelope.payload.get("urgency") or "")
+        EVENTS_WRITTEN.labels(envelope.event_type.value, urgency).inc()
 
 
 class UndeliveredEvents(ConnectionError):

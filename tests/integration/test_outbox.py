@@ -5,16 +5,17 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from services.intake.adapters.tables import outbox
 from shared.contracts.events import EventEnvelope, EventType
 from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.client import create_producer
-from shared.kafka.outbox import OutboxRelay, add_to_outbox
+from shared.kafka.outbox import OutboxEvent, OutboxRelay, add_all_to_outbox, add_to_outbox
 from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
 
@@ -101,3 +102,49 @@ async def test_committed_events_are_published_once_in_order_and_rolled_back_ones
     finally:
         await producer.stop(10)
         await engine.dispose()
+
+
+async def test_a_batch_of_events_is_written_in_the_order_given_and_as_encoded(
+    settings: ServiceSettings, topic: str
+) -> None:
+    """A consumer batch's events go in as one statement: their ids (the relay's publishing order) follow the
+    order given, a case's versions included, and a payload handed over already encoded is the same JSON
+    as the envelope's own."""
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    case_ids = [uuid.uuid4() for _ in range(4)]
+    events = [
+        OutboxEvent(
+            topic,
+            EventEnvelope(
+                event_type=EventType.case_updated, case_id=case_id, case_version=version, payload={}
+            ),
+            {"traceparent": f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-01"},
+            encoded_payload=orjson.dumps({"version": version, "urgency": "urgent"}).decode(),
+        )
+        for version in range(1, 6)
+        for case_id in (case_ids[::-1] if version % 2 else case_ids)
+    ]
+    try:
+        async with sessions() as session, session.begin():
+            await add_all_to_outbox(session, outbox, events)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(outbox.c.event_id, outbox.c.value, outbox.c.trace_headers)
+                    .where(outbox.c.topic == topic)
+                    .order_by(outbox.c.id)
+                )
+            ).all()
+    finally:
+        # Never published: left pending, they would hold up the relay of an intake on this database.
+        async with engine.begin() as conn:
+            await conn.execute(delete(outbox).where(outbox.c.topic == topic))
+        await engine.dispose()
+    assert [row.event_id for row in rows] == [event.envelope.event_id for event in events]
+    for row, event in zip(rows, events, strict=True):
+        written = EventEnvelope.model_validate_json(row.value)
+        assert written == event.envelope.model_copy(
+            update={"payload": orjson.loads(event.encoded_payload or "")}
+        )
+        assert row.trace_headers == event.trace_headers

@@ -4,10 +4,7 @@ the case events of a polled batch. Table and column names are those of tables.py
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
-
-import orjson
 
 from shared.db.driver import DriverConnection
 
@@ -26,7 +23,7 @@ class NewRecommendation:
     case_version: int
     ruleset_version: str
     urgency: str
-    content: dict[str, Any]
+    content_json: str  # the recommendation as JSON, encoded once for the row and its announcement
     evaluated_at: datetime
 
 
@@ -90,7 +87,7 @@ async def store_recommendations(
         [r.case_version for r in recommendations],
         [r.ruleset_version for r in recommendations],
         [r.urgency for r in recommendations],
-        [orjson.dumps(r.content).decode() for r in recommendations],
+        [r.content_json for r in recommendations],
         [r.evaluated_at for r in recommendations],
     )
     return {(row["case_id"], row["case_version"]) for row in rows}

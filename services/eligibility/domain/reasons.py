@@ -4,6 +4,8 @@ The texts quote the numbers of thresholds.py, so the catalogue, the verdicts and
 document always agree.
 """
 
+from functools import lru_cache
+
 from services.eligibility.domain import thresholds as t
 from shared.contracts.recommendation import Reason
 
@@ -218,11 +220,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 UNKNOWN_SUFFIX = "_unknown"
 
 
+# Reasons are immutable and the same few recur in every case: one instance each instead of some forty
+# validated per case (bounded, as a detail may quote a case's value).
+@lru_cache(maxsize=4096)
 def reason(code: str, detail: str | None = None) -> Reason:
     text, source = CATALOGUE[code]
     return Reason(code=code, text=f"{text} ({detail})" if detail else text, source=source)
 
 
+@lru_cache(maxsize=4096)
 def unknown_reason(code: str, missing: frozenset[str]) -> Reason:
     """A caution or contraindication that cannot be ruled out because an input is null."""
     text, source = CATALOGUE[code]

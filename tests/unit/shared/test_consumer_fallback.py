@@ -213,3 +213,53 @@ def test_a_subscription_lists_only_event_types_its_topics_carry() -> None:
             event_types=frozenset({EventType.case_updated, EventType.recommendation_issued}),
             handler=Handler(),
         )
+
+
+async def test_handlers_get_the_payload_read_once_and_the_envelope_as_it_came(database: Database) -> None:
+    """The payload is its model, validated once from the record; the envelope's payload is the JSON object
+    as it was sent (intake stores it as it is)."""
+    handler, producer = Handler(), Producer()
+    consumer = a_consumer(database, producer, subscription(handler))
+    sent = updated()
+
+    await consumer._apply_batch(records([sent]))
+
+    [[delivery]] = handler.batches
+    assert delivery.payload == CaseSubmission.model_validate(sent.payload)
+    assert (delivery.event_id, delivery.case_id, delivery.case_version) == (
+        sent.event_id,
+        sent.case_id,
+        sent.case_version,
+    )
+    assert delivery.envelope == sent and delivery.envelope.payload == sent.payload
+
+
+async def test_a_bad_payload_is_dead_lettered_naming_the_field_inside_the_payload(database: Database) -> None:
+    handler, producer = Handler(), Producer()
+    consumer = a_consumer(database, producer, subscription(handler))
+    bad = EventEnvelope(
+        event_type=EventType.case_updated,
+        case_id=uuid.uuid4(),
+        case_version=1,
+        payload={**a_case(), "lesions": "not a list"},
+    )
+
+    await consumer._apply_batch(records([bad]))
+
+    assert handler.batches == []
+    [(_, _, headers)] = producer.sent
+    assert headers["dlq.error"] == "invalid_payload"
+    assert headers["dlq.detail"].startswith("lesions: ")  # the payload's own field path, as before
+
+
+async def test_an_envelope_relying_on_its_defaults_is_still_applied(database: Database) -> None:
+    handler, producer = Handler(), Producer()
+    consumer = a_consumer(database, producer, subscription(handler))
+    sent = updated()
+    without_id = sent.model_dump_json(exclude={"event_id", "occurred_at"}).encode()
+
+    await consumer._apply_batch(records([without_id]))
+
+    [[delivery]] = handler.batches
+    assert delivery.payload == CaseSubmission.model_validate(sent.payload)
+    assert delivery.case_id == sent.case_id and producer.sent == []

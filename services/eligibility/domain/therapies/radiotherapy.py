@@ -160,6 +160,7 @@ def postoperative_radiotherapy(facts: CaseFacts, surgery: TherapyVerdict) -> The
             code=TherapyCode.postoperative_radiotherapy,
             status=status,
             reasons=[reason("postoperative_no_surgery", detail)],
+            missing=[],
         )
     if status == Verdict.insufficient_data:
         return TherapyVerdict(
