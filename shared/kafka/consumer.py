@@ -210,15 +210,14 @@ class EventConsumer:
                 await self._poll_forever(consumer)
             except asyncio.CancelledError:
                 raise
-            except KafkaError as error:
-                log.warning("consumer %s lost the broker: %s", self.name, type(error).__name__)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
-            except Exception:
+            except Exception as error:
                 # aiokafka also fails with errors that are not KafkaError (seen once right after a broker
                 # restart, a RuntimeError). A fresh consumer resumes from the committed offsets, which never
                 # pass what the database committed; the inbox drops what is read again.
-                log.exception("consumer %s failed; a fresh consumer takes over", self.name)
+                if isinstance(error, KafkaError):
+                    log.warning("consumer %s lost the broker: %s", self.name, type(error).__name__)
+                else:
+                    log.exception("consumer %s failed; a fresh consumer takes over", self.name)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
             finally:
