@@ -102,9 +102,10 @@ QUICK = Plan(
     e2e_seconds=5,
     step_rates=(250, 500),
     step_seconds=5,
-    drain_events=600,
+    drain_events=3_000,
     clinicians=350,  # 50 per specialty, 3 days: room for ~7,000 urgent bookings of six specialties
-    scale=((2, 350, 400),),
+    scale=((2, 350, 2_000),),
+    scale_processes=((2, 350, 2_000),),
 )
 FULL = Plan(
     mode="full",
@@ -418,7 +419,10 @@ class Bench:
     async def wait_progress(
         self, offsets: Offsets, measure: Any, target: int, limit_s: float
     ) -> dict[str, Any]:
-        """Polls `measure()` (a count) until it reaches target; rate over first progress -> done."""
+        """Polls `measure()` (a count) every 50 ms until it reaches target; rate over first progress -> done.
+        A consumer commits once per applied poll, so a drain that takes only a few polls cannot be resolved:
+        the quick plan's backlogs are large enough for many (600 events were three polls: it read 0, about
+        1,000 or about 2,000 per second and nothing between)."""
         loop = asyncio.get_running_loop()
         began = loop.time()
         first: tuple[float, int] | None = None
@@ -430,7 +434,7 @@ class Bench:
                 first = (now, value)
             if value >= target:
                 break
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.05)
         done = loop.time()
         if first is None:
             return {"count": value, "per_s": 0.0, "seconds": None, "complete": False}
