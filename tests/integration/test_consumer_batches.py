@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,20 +21,24 @@ from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
 from tests.support.cases import a_case
 from tests.support.infrastructure import Infrastructure
-from tests.support.kafka import produce
+from tests.support.kafka import consumed_topic, produce
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 async def topic(infrastructure: Infrastructure) -> AsyncIterator[str]:
-    name = f"batch-test-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=infrastructure.kafka_bootstrap_servers)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 1, 1), NewTopic(name + ".dlq", 1, 1)])
-    yield name
-    await admin.delete_topics([name, name + ".dlq"])
-    await admin.close()
+    async with consumed_topic(infrastructure.kafka_bootstrap_servers, "batch-test") as name:
+        yield name
+
+
+def case_updates(count: int) -> list[EventEnvelope]:
+    return [
+        EventEnvelope(
+            event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload=a_case()
+        )
+        for _ in range(count)
+    ]
 
 
 def batch_consumer(
@@ -79,12 +82,7 @@ async def test_a_batch_is_applied_once_and_a_poison_record_only_is_dead_lettered
             {"ids": [d.envelope.event_id for d in deliveries]},
         )
 
-    good = [
-        EventEnvelope(
-            event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload=a_case()
-        )
-        for _ in range(40)
-    ]
+    good = case_updates(40)
     poison = EventEnvelope(
         event_type=EventType.case_updated,
         case_id=uuid.uuid4(),
@@ -133,42 +131,32 @@ async def test_a_polls_records_of_every_partition_of_a_topic_go_in_one_transacti
     """Records spread over three partitions, waiting when the consumer starts: one batch holds them all
     (per partition, they would be three batches at least), and each is applied once."""
     bootstrap = infrastructure.kafka_bootstrap_servers
-    name = f"batch-test-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 3, 1), NewTopic(name + ".dlq", 1, 1)])
-    settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap)
-    engine = create_engine(settings)
-    batches: list[list[uuid.UUID]] = []
+    async with consumed_topic(bootstrap, "batch-test", partitions=3) as name:
+        settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap)
+        engine = create_engine(settings)
+        batches: list[list[uuid.UUID]] = []
 
-    async def batch_handler(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
-        batches.append([d.envelope.event_id for d in deliveries])
+        async def batch_handler(session: AsyncSession, deliveries: Sequence[Delivery]) -> None:
+            batches.append([d.envelope.event_id for d in deliveries])
 
-    envelopes = [
-        EventEnvelope(
-            event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload=a_case()
-        )
-        for _ in range(30)
-    ]
-    for envelope in envelopes:
-        await produce(
-            bootstrap, name, envelope.model_dump_json().encode(), key=str(envelope.case_id).encode()
-        )
-    producer = RenewableProducer(lambda: create_producer(settings))
-    await producer.start()
-    consumer = batch_consumer(settings, create_session_factory(engine), producer, name, batch_handler)
-    task = asyncio.create_task(consumer.run())
-    try:
-        async with asyncio.timeout(60):
-            while consumer.progress.processed < len(envelopes):
-                await asyncio.sleep(0.2)
-        assert sorted(i for batch in batches for i in batch) == sorted(e.event_id for e in envelopes)
-        assert max(len(batch) for batch in batches) > 10  # more than any one partition's share (~10)
-        assert len(batches) < 3
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await producer.stop(10)
-        await engine.dispose()
-        await admin.delete_topics([name, name + ".dlq"])
-        await admin.close()
+        envelopes = case_updates(30)
+        for envelope in envelopes:
+            await produce(
+                bootstrap, name, envelope.model_dump_json().encode(), key=str(envelope.case_id).encode()
+            )
+        producer = RenewableProducer(lambda: create_producer(settings))
+        await producer.start()
+        consumer = batch_consumer(settings, create_session_factory(engine), producer, name, batch_handler)
+        task = asyncio.create_task(consumer.run())
+        try:
+            async with asyncio.timeout(60):
+                while consumer.progress.processed < len(envelopes):
+                    await asyncio.sleep(0.2)
+            assert sorted(i for batch in batches for i in batch) == sorted(e.event_id for e in envelopes)
+            assert max(len(batch) for batch in batches) > 10  # more than any one partition's share (~10)
+            assert len(batches) < 3
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await producer.stop(10)
+            await engine.dispose()

@@ -5,36 +5,36 @@ record once."""
 
 import asyncio
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.contracts.events import EventEnvelope, EventType
+from shared.contracts.events import EventEnvelope
 from shared.db.engine import create_engine, create_session_factory
 from shared.kafka.client import create_producer
 from shared.kafka.consumer import Delivery
 from shared.kafka.producer import RenewableProducer
 from shared.settings import ServiceSettings
-from tests.integration.test_consumer_batches import batch_consumer
-from tests.support.cases import a_case
+from tests.integration.test_consumer_batches import batch_consumer, case_updates
 from tests.support.infrastructure import Infrastructure
-from tests.support.kafka import produce
+from tests.support.kafka import consumed_topic, produce
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture
+async def topic(infrastructure: Infrastructure) -> AsyncIterator[str]:
+    async with consumed_topic(infrastructure.kafka_bootstrap_servers, "restart-test", partitions=2) as name:
+        yield name
+
+
 async def test_a_consumer_client_that_fails_unexpectedly_is_replaced_and_nothing_is_lost_or_applied_twice(
-    infrastructure: Infrastructure, database_url: str, monkeypatch: pytest.MonkeyPatch
+    infrastructure: Infrastructure, database_url: str, topic: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bootstrap = infrastructure.kafka_bootstrap_servers
-    name = f"restart-test-{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    await admin.create_topics([NewTopic(name, 2, 1), NewTopic(name + ".dlq", 1, 1)])
     settings = ServiceSettings(database_url=database_url, kafka_bootstrap_servers=bootstrap)
     engine = create_engine(settings)
     applied: list[uuid.UUID] = []
@@ -58,24 +58,16 @@ async def test_a_consumer_client_that_fails_unexpectedly_is_replaced_and_nothing
 
     monkeypatch.setattr(AIOKafkaConsumer, "getmany", getmany_failing_once)
 
-    def envelopes(n: int) -> list[EventEnvelope]:
-        return [
-            EventEnvelope(
-                event_type=EventType.case_updated, case_id=uuid.uuid4(), case_version=1, payload=a_case()
-            )
-            for _ in range(n)
-        ]
-
     async def send(batch: list[EventEnvelope]) -> None:
         for envelope in batch:
             await produce(
-                bootstrap, name, envelope.model_dump_json().encode(), key=str(envelope.case_id).encode()
+                bootstrap, topic, envelope.model_dump_json().encode(), key=str(envelope.case_id).encode()
             )
 
-    before, during, after = envelopes(10), envelopes(10), envelopes(10)
+    before, during, after = case_updates(10), case_updates(10), case_updates(10)
     producer = RenewableProducer(lambda: create_producer(settings))
     await producer.start()
-    consumer = batch_consumer(settings, create_session_factory(engine), producer, name, batch_handler)
+    consumer = batch_consumer(settings, create_session_factory(engine), producer, topic, batch_handler)
     task = asyncio.create_task(consumer.run())
 
     async def until(condition: Callable[[], bool]) -> None:
@@ -99,5 +91,3 @@ async def test_a_consumer_client_that_fails_unexpectedly_is_replaced_and_nothing
         await asyncio.gather(task, return_exceptions=True)
         await producer.stop(10)
         await engine.dispose()
-        await admin.delete_topics([name, name + ".dlq"])
-        await admin.close()

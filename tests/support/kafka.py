@@ -1,10 +1,13 @@
 """Reading and writing the pipeline's topics directly, as a test harness (duplicates, poison records)."""
 
 import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 
 async def produce(
@@ -54,5 +57,19 @@ async def delete_topics_containing(bootstrap: str, fragment: str) -> list[str]:
         if doomed:
             await admin.delete_topics(doomed)
         return doomed
+    finally:
+        await admin.close()
+
+
+@asynccontextmanager
+async def consumed_topic(bootstrap: str, prefix: str, partitions: int = 1) -> AsyncIterator[str]:
+    """A fresh topic of `partitions` partitions with its dead-letter topic, both deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1), NewTopic(name + ".dlq", 1, 1)])
+        yield name
+        await admin.delete_topics([name, name + ".dlq"])
     finally:
         await admin.close()
