@@ -69,9 +69,15 @@ def caller_with(*roles: Role) -> Callable[[Request], Coroutine[Any, Any, Princip
     return dependency
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The credentials of an `Authorization: Bearer ...` header; None for any other header or none."""
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    return credentials if scheme.lower() == "bearer" and credentials else None
+
+
 def _authorize(tokens: TokenTable, allowed: frozenset[Role], request: Request) -> Principal:
-    scheme, credentials = get_authorization_scheme_param(request.headers.get("Authorization"))
-    if scheme.lower() != "bearer" or not credentials:
+    credentials = bearer_token(request.headers.get("Authorization"))
+    if credentials is None:
         raise ProblemError(
             401, "Unauthorized", "a bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )

@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.security.utils import get_authorization_scheme_param
 from starlette.concurrency import run_in_threadpool
 
 from services.intake import service, submission
@@ -24,7 +23,7 @@ from services.intake.fhir_http import (
     outcome_responses,
 )
 from services.intake.settings import IntakeSettings
-from shared.auth import Role
+from shared.auth import Role, bearer_token
 from shared.contracts.case import CaseSubmission
 from shared.contracts.events import Topic
 from shared.db.unit_of_work import UnitOfWork
@@ -137,13 +136,15 @@ async def direct_submission(request: Request) -> Response | None:
         idempotency_key is not None and not 0 < len(idempotency_key) <= 255
     ):
         return None
+    authorization = headers.get(b"authorization")
+    token = bearer_token(None if authorization is None else authorization.decode("latin-1"))
+    principal = None if token is None else app.state.tokens.identify(token)
+    if principal is None or principal.role is not Role.integration:
+        return None
     body = await request.body()
     try:
         case = CaseSubmission.model_validate_json(body)
-        principal = app.state.tokens.identify(_bearer_token(headers.get(b"authorization")))
-    except ValueError:  # pydantic's ValidationError, or not a bearer token
-        return None
-    if principal is None or principal.role is not Role.integration:
+    except ValueError:  # pydantic's ValidationError
         return None
     return await _accept(
         app.state.unit_of_work,
@@ -166,16 +167,6 @@ def _first_headers(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
         if name in _WANTED_HEADERS and name not in found:
             found[name] = value
     return found
-
-
-def _bearer_token(authorization: bytes | None) -> str:
-    # As shared.auth reads it.
-    scheme, token = get_authorization_scheme_param(
-        None if authorization is None else authorization.decode("latin-1")
-    )
-    if scheme.lower() != "bearer" or not token:
-        raise ValueError("not a bearer token")
-    return token
 
 
 router.add_api_route(
