@@ -7,7 +7,16 @@ pydantic reports every failing field with its own path rather than stopping at t
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from shared.contracts.codes import (
     HAEMATOLOGICAL_SITES,
@@ -15,10 +24,12 @@ from shared.contracts.codes import (
     Analgesic,
     CordCompression,
     CorticalInvolvement,
+    DentalAssessment,
     EsccGrade,
     LesionSite,
     LesionType,
     PainPattern,
+    PosteriorWall,
     PosterolateralInvolvement,
     RenalFailure,
     Sex,
@@ -103,6 +114,7 @@ _SPINE_ONLY = (
     "posterolateral_involvement",
     "sins_score",
     "escc_grade",
+    "posterior_wall",
 )
 _LONG_BONE_ONLY = ("cortical_involvement", "mirels_score")
 
@@ -128,6 +140,7 @@ class Lesion(ContractModel):
     adjacent_critical_structure: bool | None = None
     prior_radiotherapy: bool | None = None
     pain_persists_after_radiotherapy: bool | None = None
+    posterior_wall: PosteriorWall | None = None
 
     @field_validator("spine_level")
     @classmethod
@@ -182,6 +195,7 @@ class Labs(ContractModel):
     neutrophils_10e9_l: float | None = Field(default=None, ge=0)
     haemoglobin_g_dl: float | None = Field(default=None, ge=0)
     corrected_calcium_mmol_l: float | None = Field(default=None, ge=0)
+    inr: float | None = Field(default=None, gt=0, le=20)
 
 
 DateOrNever = date | Literal["never"]
@@ -197,6 +211,7 @@ class History(ContractModel):
     last_chemotherapy_date: DateOrNever | None = None
     last_bisphosphonate_date: DateOrNever | None = None
     on_osteoclast_inhibitor: bool | None = None
+    dental_assessment: DentalAssessment | None = None
 
     _dates_not_in_future = field_validator("last_chemotherapy_date", "last_bisphosphonate_date")(
         _not_future_date
@@ -205,6 +220,8 @@ class History(ContractModel):
 
 class ClinicalStatus(ContractModel):
     ecog: int | None = Field(default=None, ge=0, le=4)
+    # Distant metastases at all sites, bone lesions included, at the latest staging.
+    metastasis_count: int | None = Field(default=None, ge=1, le=1000)
     life_expectancy_months: float | None = Field(default=None, ge=0)
     bone_scan_positive: bool | None = None
     renal_failure: RenalFailure | None = None
@@ -245,6 +262,21 @@ class CaseSubmission(ContractModel):
         if duplicates:
             raise ValueError(f"lesion ids must be unique within the case; repeated: {', '.join(duplicates)}")
         return lesions
+
+    @field_validator("status")
+    @classmethod
+    def _metastases_not_fewer_than_lesions(
+        cls, status: ClinicalStatus, info: ValidationInfo
+    ) -> ClinicalStatus:
+        lesions = info.data.get("lesions")
+        count = status.metastasis_count
+        if count is not None and lesions is not None and count < len(lesions):
+            # Raised as the nested field's own error, so the 422 names status.metastasis_count.
+            reason = f"is {count}, fewer than the {len(lesions)} lesions listed"
+            error = PydanticCustomError("value_error", reason)
+            detail = InitErrorDetails(type=error, loc=("metastasis_count",), input=count)
+            raise ValidationError.from_exception_data("ClinicalStatus", [detail])
+        return status
 
     @field_validator("referred_at")
     @classmethod

@@ -126,6 +126,21 @@ class PosterolateralInvolvement(StrEnum):
     bilateral = "bilateral"
 
 
+class PosteriorWall(StrEnum):
+    """The vertebral body's posterior wall on CT or MRI (ruleset 2027.01)."""
+
+    intact = "intact"
+    involved = "involved"
+    retropulsed = "retropulsed"
+
+
+class DentalAssessment(StrEnum):
+    """A dental assessment before an osteoclast inhibitor (ruleset 2027.01)."""
+
+    done = "done"
+    not_done = "not_done"
+
+
 class EsccGrade(StrEnum):
     g0 = "0"
     g1a = "1a"

@@ -14,6 +14,7 @@ from shared.contracts.codes import (
     EsccGrade,
     LesionType,
     PainPattern,
+    PosteriorWall,
     PosterolateralInvolvement,
     SpinalAlignment,
     SpineLevel,
@@ -89,6 +90,12 @@ FINDINGS: Final[tuple[Finding, ...]] = (
         ValueKind.boolean,
         "Pain at the lesion persists after radiotherapy",
     ),
+    Finding(
+        "posterior_wall",
+        ValueKind.code,
+        "Posterior wall of the vertebral body on CT or MRI (ruleset 2027.01)",
+        _codes(PosteriorWall),
+    ),
 )
 FINDING_BY_CODE: Final[dict[str, Finding]] = {finding.field: finding for finding in FINDINGS}
 
@@ -112,6 +119,9 @@ _ANSWER_DISPLAY: Final[dict[str, str]] = {
     "gt_50pct": "More than 50% collapse",
     "unilateral": "Unilateral",
     "bilateral": "Bilateral",
+    "intact": "Posterior wall intact",
+    "involved": "Posterior wall involved",
+    "retropulsed": "Posterior wall retropulsed",
 }
 
 

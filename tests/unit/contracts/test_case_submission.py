@@ -90,6 +90,39 @@ def test_minimal_case_keeps_unknowns_as_null() -> None:
             "greater than or equal to 0",
         ),
         (lambda c: c["patient"].update(pseudonym=""), "patient.pseudonym", "at least 1 character"),
+        # The 2027.01 inputs.
+        (
+            lambda c: c["lesions"][1].update(posterior_wall="intact"),
+            "lesions[1].posterior_wall",
+            "spine lesions only",
+        ),
+        (
+            lambda c: c["lesions"][0].update(posterior_wall="bulging"),
+            "lesions[0].posterior_wall",
+            "Input should be",
+        ),
+        (lambda c: c["labs"].update(inr=0), "labs.inr", "greater than 0"),
+        (lambda c: c["labs"].update(inr=20.5), "labs.inr", "less than or equal to 20"),
+        (
+            lambda c: c["history"].update(dental_assessment="booked"),
+            "history.dental_assessment",
+            "Input should be",
+        ),
+        (
+            lambda c: c["status"].update(metastasis_count=0),
+            "status.metastasis_count",
+            "greater than or equal to 1",
+        ),
+        (
+            lambda c: c["status"].update(metastasis_count=1001),
+            "status.metastasis_count",
+            "less than or equal to 1000",
+        ),
+        (
+            lambda c: c["status"].update(metastasis_count=1),
+            "status.metastasis_count",
+            "fewer than the 2 lesions listed",
+        ),
     ],
 )
 def test_bad_input_names_the_field_and_the_reason(mutate: Any, path: str, reason: str) -> None:
@@ -107,6 +140,26 @@ def test_every_failing_field_is_reported_not_only_the_first() -> None:
     case["patient"]["pregnant"] = True
     case["lesions"][1]["spine_level"] = "L2"
     assert {"pain.score", "patient.pregnant", "lesions[1].spine_level"} <= set(failing_paths(case))
+
+
+def test_the_2027_01_inputs_are_accepted_at_their_bounds() -> None:
+    case = a_case()
+    case["lesions"][0]["posterior_wall"] = "retropulsed"
+    case["labs"]["inr"] = 20
+    case["history"]["dental_assessment"] = "not_done"
+    case["status"]["metastasis_count"] = len(case["lesions"])
+    accepted = CaseSubmission.model_validate(case)
+    assert accepted.lesions[0].posterior_wall == "retropulsed"
+    assert accepted.labs.inr == 20
+    assert accepted.history.dental_assessment == "not_done"
+    assert accepted.status.metastasis_count == 2
+
+
+def test_a_metastasis_count_is_checked_with_every_other_field() -> None:
+    case = a_case()
+    case["status"]["metastasis_count"] = 1
+    case["pain"]["score"] = 11
+    assert {"status.metastasis_count", "pain.score"} <= set(failing_paths(case))
 
 
 def test_more_than_fifty_lesions_is_refused() -> None:
