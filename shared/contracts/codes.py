@@ -193,6 +193,9 @@ class TherapyCode(StrEnum):
     surgery = "surgery"
     postoperative_radiotherapy = "postoperative_radiotherapy"
     thermal_ablation = "thermal_ablation"
+    # Ruleset 2027.01: a recommendation of an earlier ruleset lists only the twelve above.
+    stereotactic_body_radiotherapy = "stereotactic_body_radiotherapy"
+    vertebral_augmentation = "vertebral_augmentation"
 
 
 THERAPY_OWNER: dict[TherapyCode, Specialty] = {
@@ -208,6 +211,8 @@ THERAPY_OWNER: dict[TherapyCode, Specialty] = {
     TherapyCode.surgery: Specialty.surgery,
     TherapyCode.postoperative_radiotherapy: Specialty.radiation_oncology,
     TherapyCode.thermal_ablation: Specialty.radiology,
+    TherapyCode.stereotactic_body_radiotherapy: Specialty.radiation_oncology,
+    TherapyCode.vertebral_augmentation: Specialty.radiology,
 }
 
 

@@ -101,11 +101,16 @@ def test_rules_are_readable_by_a_clinical_reviewer(pipeline: Pipeline) -> None:
     response = httpx.get(f"{pipeline.url('eligibility')}/v1/rules", headers=auth("clinician"))
     assert response.status_code == 200
     document = response.json()
-    assert document["ruleset_version"] == "2026.12"
+    assert document["ruleset_version"] == "2027.01"
     text = json.dumps(document)
     for therapy in ("radiopharmaceutical", "thermal_ablation", "surgery"):
         assert therapy in text
-    assert {"SCOR", "NHSE"} <= set(document["sources"])
+    assert [t["code"] for t in document["therapies"]][-2:] == [
+        "stereotactic_body_radiotherapy",
+        "vertebral_augmentation",
+    ]
+    assert {"SCOR", "NHSE", "OMD", "SC24", "NICEVA", "NASS", "MRONJ"} <= set(document["sources"])
+    assert "metastasis_count" in text and "dental_assessment_before_start" in text
     discussion = document["discussion"]
     assert discussion["modes"] == ["full", "standard_of_care"] and discussion["source"] == "NHSE"
     assert [c["reason_codes"][0] for c in discussion["conditions"]] == [
@@ -116,7 +121,7 @@ def test_rules_are_readable_by_a_clinical_reviewer(pipeline: Pipeline) -> None:
         "fracture",
         "external_beam_radiotherapy_consider",
     ]
-    assert [fact["source"] for fact in document["derived_facts"]] == ["SCOR"]
+    assert [fact["source"] for fact in document["derived_facts"]] == ["SCOR", "SC24", "OMD"]
     assert (
         httpx.get(f"{pipeline.url('eligibility')}/v1/rules", headers=auth("integration")).status_code == 403
     )
@@ -131,9 +136,11 @@ def test_unknown_case_has_no_recommendation(pipeline: Pipeline) -> None:
 
 
 def older_woman_with_painful_metastases(birth_year: int) -> dict[str, Any]:
-    """The issue's example: breast cancer, three painful bone metastases, pain refractory to analgesics,
-    pregnancy and breastfeeding not recorded (as in almost every real referral)."""
+    """The issue's example: breast cancer, three painful bone metastases (and no other metastasis: oligometastatic),
+    pain refractory to analgesics, pregnancy and breastfeeding not recorded (as in almost every real
+    referral)."""
     case = a_case()
+    case["status"]["metastasis_count"] = 3
     case["patient"] = {"pseudonym": "PSN-TEST-0076", "birth_year": birth_year, "sex": "female"}
     case["pain"]["refractory_to_analgesics"] = True
     case["lesions"] = [
@@ -166,13 +173,15 @@ def statuses(recommendation: dict[str, Any]) -> dict[str, str]:
     return {t["code"]: t["status"] for t in recommendation["therapies"]}
 
 
-async def test_ruleset_2026_12_through_the_pipeline(
+async def test_ruleset_2027_01_through_the_pipeline(
     pipeline: Pipeline, infrastructure: Infrastructure, topic_prefix: str
 ) -> None:
-    """A 76-year-old woman, pregnancy not recorded, submitted to intake: the recommendation eligibility
-    publishes on Kafka is evaluated with 2026.12 (radiotherapy and analgesia not held back for pregnancy,
-    hemibody radiotherapy and the radiopharmaceutical not insufficient_data for it) and says how the MDT
-    takes the case and why."""
+    """A 76-year-old woman, pregnancy not recorded, three bone metastases and no other, submitted to intake:
+    the recommendation eligibility publishes on Kafka is evaluated with 2027.01 (radiotherapy and analgesia
+    not held back for pregnancy, hemibody radiotherapy and the radiopharmaceutical not insufficient_data for
+    it; stereotactic body radiotherapy consider for oligometastatic disease, EBRT naming it as the
+    alternative; the dental and calcium reasons on the osteoclast inhibitor) and says how the MDT takes the
+    case and why."""
     case = older_woman_with_painful_metastases(birth_year=1950)
     receipt = httpx.post(f"{pipeline.url('intake')}/v1/cases", json=case, headers=auth("integration")).json()
 
@@ -191,7 +200,11 @@ async def test_ruleset_2026_12_through_the_pipeline(
     assert event is not None, "no recommendation published"
     payload = event["payload"]
     assert event["event_type"] == "recommendation.issued" and event["schema_version"] == 1
-    assert payload["ruleset_version"] == "2026.12"
+    assert payload["ruleset_version"] == "2027.01"
+    assert [t["code"] for t in payload["therapies"]][-2:] == [
+        "stereotactic_body_radiotherapy",
+        "vertebral_augmentation",
+    ]
     got = statuses(payload)
     for code in (
         "non_opioid_analgesic",
@@ -202,10 +215,22 @@ async def test_ruleset_2026_12_through_the_pipeline(
         assert got[code] == "recommended", code
     assert got["hemibody_radiotherapy"] == "consider"  # always consider when indicated, never for pregnancy
     assert got["radiopharmaceutical"] == "recommended"
+    assert (got["stereotactic_body_radiotherapy"], got["vertebral_augmentation"]) == (
+        "consider",
+        "not_indicated",
+    )
+    reasons = {t["code"]: [r["code"] for r in t["reasons"]] for t in payload["therapies"]}
+    assert reasons["stereotactic_body_radiotherapy"] == ["sbrt_oligometastatic", "sbrt_conditional"]
+    assert reasons["external_beam_radiotherapy"][-1] == "sbrt_alternative"
+    assert reasons["osteoclast_inhibitor"][-2:] == [
+        "dental_assessment_unrecorded",
+        "calcium_vitamin_d_supplement",
+    ]
     assert payload["discussion"] == "full"
     assert payload["discussion_reasons"] == [
         "hemibody_radiotherapy_consider",
         "radiopharmaceutical_recommended",
+        "stereotactic_body_radiotherapy_consider",
     ]
 
     stored = eventually(lambda: stored_recommendation(pipeline, receipt["case_id"]), timeout=30)
@@ -232,6 +257,7 @@ def test_what_if_evaluation_by_age_and_discussion(pipeline: Pipeline) -> None:
         "insufficient_data",
         "hemibody_radiotherapy_insufficient_data",
         "radiopharmaceutical_insufficient_data",
+        "stereotactic_body_radiotherapy_consider",
         "external_beam_radiotherapy_consider",
     ]
     aged_55 = what_if(older_woman_with_painful_metastases(birth_year=datetime.now(UTC).year - 55))
@@ -245,11 +271,23 @@ def test_what_if_evaluation_by_age_and_discussion(pipeline: Pipeline) -> None:
     assert [a["code"] for a in answer["alerts"]] == ["pregnancy"]
     assert answer["discussion_reasons"][0] == "alert_pregnancy"
 
-    # standard of care: a single painful rib lesion, routine, nothing to discuss at length
+    # standard of care: a single painful rib lesion among many metastases, routine, nothing to discuss at
+    # length (not oligometastatic: stereotactic body radiotherapy not indicated)
     plain = older_woman_with_painful_metastases(birth_year=1950)
+    plain["status"]["metastasis_count"] = 12
     plain["lesions"] = plain["lesions"][:2]
     plain["lesions"][1]["painful"] = False
     plain["pain"]["refractory_to_analgesics"] = False
     answer = what_if(plain)
     assert (answer["discussion"], answer["discussion_reasons"]) == ("standard_of_care", [])
     assert answer["urgency"] == "routine" and answer["alerts"] == []
+
+    # 2027.01: the metastasis count not recorded, two lesions: SBRT insufficient_data, naming the count
+    del plain["status"]["metastasis_count"]
+    answer = what_if(plain)
+    sbrt = next(t for t in answer["therapies"] if t["code"] == "stereotactic_body_radiotherapy")
+    assert (sbrt["status"], sbrt["missing"]) == ("insufficient_data", ["status.metastasis_count"])
+    assert answer["discussion_reasons"] == [
+        "insufficient_data",
+        "stereotactic_body_radiotherapy_insufficient_data",
+    ]

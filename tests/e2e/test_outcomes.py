@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.eligibility.domain import RULESET_VERSION
 from tests.support.cases import a_case
 from tests.support.clinic import staff_every_specialty
 from tests.support.infrastructure import Infrastructure
@@ -56,7 +57,7 @@ def discussions_timed(scheduler_url: str) -> float:
 
 def concordance_cases(eligibility: str) -> int:
     answer = httpx.get(
-        f"{eligibility}/v1/concordance", params={"ruleset_version": "2026.12"}, headers=auth("ops")
+        f"{eligibility}/v1/concordance", params={"ruleset_version": RULESET_VERSION}, headers=auth("ops")
     )
     assert answer.status_code == 200, answer.text
     return int(answer.json()["cases"])
@@ -159,7 +160,7 @@ def test_an_mdt_records_its_outcome_and_every_reader_sees_the_latest_version(
     assert first.status_code == 201, first.text
     recorded = first.json()
     assert recorded["version"] == 1 and recorded["meeting_id"] == meeting_id
-    assert recorded["ruleset_version"] == "2026.12" and recorded["verdicts"] == verdicts
+    assert recorded["ruleset_version"] == RULESET_VERSION and recorded["verdicts"] == verdicts
     assert recorded["recorded_by_role"] == "clinician"
     agenda = {i["item_id"]: i for i in coordinator.get(f"/v1/meetings/{meeting_id}/agenda").json()}
     assert agenda[item_id]["status"] == "discussed"

@@ -14,9 +14,10 @@ from opentelemetry import context as otel_context
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.eligibility.domain import evaluate
+from services.eligibility.domain import RULESET_VERSION, evaluate
 from services.eligibility.service import apply_case_events, latest_recommendation
 from shared.contracts.case import CaseSubmission
+from shared.contracts.codes import TherapyCode
 from shared.contracts.events import EventEnvelope, EventType
 from shared.contracts.recommendation import Discussion
 from shared.db.engine import SessionFactory, create_engine, create_session_factory
@@ -219,22 +220,33 @@ async def test_a_poison_event_fails_the_whole_batch_and_leaves_nothing(engine: A
     ]
 
 
-async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_gets_2026_12(
-    engine: AsyncEngine,
-) -> None:
-    """clinical-rules.md §8: a version evaluated under 2026.11 is not evaluated again (a repeat of its event
-    stores and announces nothing), its stored recommendation still reads, without the discussion it never
-    had; the next case version is evaluated with 2026.12."""
-    sessions = create_session_factory(engine)
-    case_id = uuid.uuid4()
+def issued_under(ruleset: str, case_id: uuid.UUID) -> dict[str, Any]:
+    """A recommendation as an earlier ruleset stored it: 2026.11 had no discussion, 2026.12 the twelve
+    therapies before those of 2027.01."""
     issued = evaluate(
         CaseSubmission.model_validate(a_case()),
         case_id=case_id,
         case_version=1,
         evaluated_at=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
     ).model_dump(mode="json")
-    old = {k: v for k, v in issued.items() if k not in ("discussion", "discussion_reasons")}
-    old["ruleset_version"] = "2026.11"
+    issued["ruleset_version"] = ruleset
+    issued["therapies"] = issued["therapies"][:12]
+    if ruleset == "2026.11":
+        del issued["discussion"], issued["discussion_reasons"]
+    return issued
+
+
+@pytest.mark.parametrize("earlier", ["2026.11", "2026.12"])
+async def test_a_recommendation_stored_under_an_earlier_ruleset_stays_and_a_new_version_gets_the_current(
+    engine: AsyncEngine, earlier: str
+) -> None:
+    """clinical-rules.md §8 and §9: a version evaluated under an earlier ruleset is not evaluated again (a
+    repeat of its event stores and announces nothing), its stored recommendation still reads as it was
+    (2026.11 without the discussion it never had, 2026.12 with its twelve therapies); the next case version
+    is evaluated with 2027.01, with all fourteen."""
+    sessions = create_session_factory(engine)
+    case_id = uuid.uuid4()
+    old = issued_under(earlier, case_id)
     async with engine.begin() as conn:
         await conn.execute(
             text(
@@ -245,10 +257,11 @@ async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_get
             text(
                 "INSERT INTO eligibility.recommendations"
                 " (case_id, case_version, ruleset_version, urgency, content, evaluated_at)"
-                " VALUES (:id, 1, '2026.11', :urgency, CAST(:content AS jsonb), :at)"
+                " VALUES (:id, 1, :ruleset, :urgency, CAST(:content AS jsonb), :at)"
             ),
             {
                 "id": case_id,
+                "ruleset": earlier,
                 "urgency": old["urgency"],
                 "content": json.dumps(old),
                 "at": datetime(2026, 11, 20, tzinfo=UTC),
@@ -259,7 +272,8 @@ async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_get
     [result] = await outcome(engine, [case_id])
     assert result == {"announced": [], "stored": [1], "progress": (1, False)}
     kept = await latest_recommendation(SessionUnitOfWork(sessions), case_id)
-    assert (kept.ruleset_version, kept.discussion, kept.discussion_reasons) == ("2026.11", None, [])
+    assert kept.model_dump(mode="json") == {"discussion": None, "discussion_reasons": [], **old}
+    assert [t.code for t in kept.therapies][-1] == "thermal_ablation"
 
     await apply_in_one_batch(sessions, deliveries([(0, EventType.case_updated, 2)], [case_id]))
     [result] = await outcome(engine, [case_id])
@@ -269,14 +283,24 @@ async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_get
         "progress": (2, False),
     }
     latest = await latest_recommendation(SessionUnitOfWork(sessions), case_id)
-    assert (latest.case_version, latest.ruleset_version) == (2, "2026.12")
+    assert (latest.case_version, latest.ruleset_version) == (2, RULESET_VERSION) == (2, "2027.01")
+    assert [t.code for t in latest.therapies] == list(TherapyCode)
     assert latest.discussion == Discussion.full
-    assert latest.discussion_reasons[:2] == ["urgency_urgent", "surgery_consider"]
+    # the test case has no metastasis count and a painful spine lesion with collapse (SINS 9)
+    assert latest.discussion_reasons == [
+        "urgency_urgent",
+        "insufficient_data",
+        "surgery_consider",
+        "stereotactic_body_radiotherapy_insufficient_data",
+        "vertebral_augmentation_consider",
+        "sins_ge_7",
+    ]
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
                 text(
-                    "SELECT case_version, ruleset_version, content ->> 'discussion' FROM eligibility.recommendations"
+                    "SELECT case_version, ruleset_version, content ->> 'discussion',"
+                    " jsonb_array_length(content -> 'therapies') FROM eligibility.recommendations"
                     " WHERE case_id = :id ORDER BY case_version"
                 ),
                 {"id": case_id},
@@ -288,6 +312,9 @@ async def test_a_recommendation_stored_under_2026_11_stays_and_a_new_version_get
                 {"key": str(case_id)},
             )
         ).scalar_one()
-    assert [tuple(row) for row in rows] == [(1, "2026.11", None), (2, "2026.12", "full")]
+    assert [tuple(row) for row in rows] == [
+        (1, earlier, old.get("discussion"), 12),
+        (2, "2027.01", "full", 14),
+    ]
     payload = json.loads(announced)["payload"]
     assert payload["discussion"] == "full" and payload["discussion_reasons"] == latest.discussion_reasons

@@ -1,8 +1,8 @@
-"""Discussion mode (clinical-rules.md §7, ruleset 2026.12) [NHSE].
+"""Discussion mode (clinical-rules.md §7, from ruleset 2026.12; two therapies joined in 2027.01) [NHSE].
 
 A case is `standard_of_care` (listed on the MDT's agenda for the record, not discussed at length) when every
 condition below holds, and `full` otherwise, with one reason code for each condition that fails, once each,
-in this order: urgency, alerts (in the recommendation's order), insufficient data, the four therapies (in
+in this order: urgency, alerts (in the recommendation's order), insufficient data, the six therapies (in
 the order of §7), fracture / SINS / Mirels, external beam radiotherapy.
 """
 
@@ -19,6 +19,8 @@ INTERVENTIONS: tuple[TherapyCode, ...] = (
     TherapyCode.thermal_ablation,
     TherapyCode.hemibody_radiotherapy,
     TherapyCode.radiopharmaceutical,
+    TherapyCode.stereotactic_body_radiotherapy,
+    TherapyCode.vertebral_augmentation,
 )
 _NOT_OFFERED = frozenset({Verdict.not_indicated, Verdict.contraindicated})
 
@@ -32,8 +34,9 @@ CONDITIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("no therapy is insufficient_data", ("insufficient_data",)),
     (
-        "surgery, thermal_ablation, hemibody_radiotherapy and radiopharmaceutical are each not_indicated or "
-        "contraindicated (in that order; an insufficient_data one also gives insufficient_data)",
+        "surgery, thermal_ablation, hemibody_radiotherapy, radiopharmaceutical, stereotactic_body_radiotherapy "
+        "and vertebral_augmentation are each not_indicated or contraindicated (in that order; an "
+        "insufficient_data one also gives insufficient_data)",
         tuple(f"{code}_<status>" for code in INTERVENTIONS),
     ),
     (

@@ -27,6 +27,8 @@ _RULES: dict[TherapyCode, Callable[[CaseFacts], TherapyVerdict]] = {
     TherapyCode.radiopharmaceutical: therapies.radiopharmaceutical,
     TherapyCode.surgery: therapies.surgery,
     TherapyCode.thermal_ablation: therapies.thermal_ablation,
+    TherapyCode.stereotactic_body_radiotherapy: therapies.stereotactic_body_radiotherapy,
+    TherapyCode.vertebral_augmentation: therapies.vertebral_augmentation,
 }
 
 
@@ -42,6 +44,10 @@ def evaluate_therapies(facts: CaseFacts) -> list[TherapyVerdict]:
             verdicts[code] = therapies.postoperative_radiotherapy(facts, verdicts[TherapyCode.surgery])
         else:
             verdicts[code] = _RULES[code](facts)
+    ebrt = TherapyCode.external_beam_radiotherapy
+    verdicts[ebrt] = therapies.with_sbrt_alternative(
+        verdicts[ebrt], verdicts[TherapyCode.stereotactic_body_radiotherapy]
+    )
     return list(verdicts.values())
 
 

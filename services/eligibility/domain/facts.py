@@ -85,6 +85,8 @@ class CaseFacts:
     bisphosphonate_within_window: Fact
     chemotherapy_eligible_from: date | None
     widespread: bool
+    radioresistant_primary: bool  # 2027.01 [SC24]
+    oligometastatic: Fact  # 2027.01 [OMD]
 
     def taken_false_by_age(self, *, breastfeeding: bool = False) -> list[str]:
         """The reason codes for pregnancy (and, when asked, breastfeeding) taken as false by age alone."""
@@ -112,6 +114,15 @@ class CaseFacts:
     def cord_compression_fact(self) -> Fact:
         """Cord compression where an unknown must not count as "no" (contraindications, cautions)."""
         return any_of([self.clinical_cord_compression, self.imaging_cord_compression])
+
+    @property
+    def cord_compression_or_neurology_unknown(self) -> Fact:
+        """Cord compression (§1) as an absolute contraindication whose required input is
+        neurology.spinal_cord_compression: true when cord compression is true, unknown (naming that path)
+        while it is null, false otherwise. A null ESCC grade counts as no compression, as §1 says."""
+        if self.cord_compression:
+            return TRUE
+        return self.clinical_cord_compression
 
     @property
     def life_expectancy_at_least(self) -> Fact:
@@ -181,6 +192,17 @@ def _pregnancy_fact(case: CaseSubmission, value: bool | None, path: str, past_en
     return from_field(value, path)
 
 
+def oligometastatic(case: CaseSubmission) -> Fact:
+    """1-5 distant metastases at all sites at the latest staging [OMD]. Without a recorded count: false when
+    more than 5 lesions are listed, otherwise unknown."""
+    count = case.status.metastasis_count
+    if count is not None:
+        return known(count <= t.OLIGOMETASTATIC_MAX)
+    if len(case.lesions) > t.OLIGOMETASTATIC_MAX:
+        return FALSE
+    return unknown("status.metastasis_count")
+
+
 def derive_facts(case: CaseSubmission, evaluation_date: date) -> CaseFacts:
     lesions = tuple(
         LesionFacts(
@@ -242,4 +264,6 @@ def derive_facts(case: CaseSubmission, evaluation_date: date) -> CaseFacts:
             else None
         ),
         widespread=len(case.lesions) > t.WIDESPREAD_MORE_THAN,
+        radioresistant_primary=case.primary_tumour.site in t.RADIORESISTANT_SITES,
+        oligometastatic=oligometastatic(case),
     )

@@ -91,6 +91,36 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "LABEL",
     ),
     "rel_pregnant_osteoclast": ("Pregnant: bone-targeted agents are avoided in pregnancy", "LABEL"),
+    # 2027.01: one dental and one calcium reason whenever the verdict is recommended or consider
+    "dental_review_ongoing": (
+        "Already on an osteoclast inhibitor: regular dental review (osteonecrosis of the jaw)",
+        "MRONJ, LABEL",
+    ),
+    "dental_assessment_done": ("Dental assessment done before the first dose", "MRONJ, LABEL"),
+    "dental_assessment_before_start": (
+        "Dental assessment not done: dental examination and necessary dental treatment before the first dose "
+        "(osteonecrosis of the jaw)",
+        "MRONJ, LABEL",
+    ),
+    "dental_assessment_unrecorded": (
+        "Dental assessment not recorded: dental examination and necessary dental treatment before the first "
+        "dose (osteonecrosis of the jaw)",
+        "MRONJ, LABEL",
+    ),
+    "calcium_vitamin_d_supplement": (
+        f"Corrected calcium {t.CALCIUM_SUPPLEMENT_MAX:.2f} mmol/L or less: calcium and vitamin D supplements "
+        "(required with denosumab)",
+        "LABEL",
+    ),
+    "calcium_supplement_withheld": (
+        f"Corrected calcium above {t.CALCIUM_SUPPLEMENT_MAX:.2f} mmol/L (hypercalcaemic): no calcium "
+        "supplement",
+        "LABEL",
+    ),
+    "calcium_check_then_supplement": (
+        "Corrected calcium not known: check it, then calcium and vitamin D supplements unless hypercalcaemic",
+        "LABEL",
+    ),
     # -- physical_activity --
     "physical_activity_everyone": (
         "Supervised exercise improves function, fatigue and treatment side effects",
@@ -214,6 +244,108 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "rel_adjacent_critical_structure": (
         "Every ablatable target lies next to a critical structure that cannot be displaced or monitored",
         "SEED",
+    ),
+    # -- stereotactic_body_radiotherapy (2027.01) --
+    "sbrt_oligometastatic": (
+        f"Oligometastatic disease (1-{t.OLIGOMETASTATIC_MAX} distant metastases at the latest staging): "
+        "stereotactic body radiotherapy to the bone metastases",
+        "OMD",
+    ),
+    "sbrt_radioresistant": (
+        "Radioresistant primary (renal, melanoma, sarcoma, gastrointestinal or colorectal, thyroid) with a "
+        "painful bone metastasis: stereotactic body radiotherapy",
+        "SC24",
+    ),
+    "sbrt_spine_reirradiation": (
+        "Painful spine metastasis already irradiated: stereotactic re-irradiation",
+        "SC24, ASTRO",
+    ),
+    "sbrt_performance_status": (
+        f"ECOG above {t.SBRT_ECOG_MAX}: stereotactic body radiotherapy not indicated",
+        "SC24",
+    ),
+    "sbrt_prognosis": (
+        f"Life expectancy under {t.SBRT_LIFE_EXPECTANCY_MIN_MONTHS:g} months: stereotactic body radiotherapy "
+        "not indicated",
+        "OMD",
+    ),
+    "sbrt_not_indicated": (
+        f"Not oligometastatic (more than {t.OLIGOMETASTATIC_MAX} metastases), no radioresistant primary with "
+        "a painful lesion, no painful spine lesion already irradiated",
+        "OMD, SC24",
+    ),
+    "sbrt_cord_compression": (
+        "Spinal cord compression: decompression first; after surgery the MDT weighs postoperative "
+        "radiotherapy",
+        "SC24, BILSKY",
+    ),
+    "sbrt_pregnancy": (
+        "Pregnant: only sites away from the pelvis, with shielding and fetal dose planning",
+        "ASTRO",
+    ),
+    "sbrt_stability_review": (
+        f"SINS {t.SINS_INDETERMINATE_MIN} or more: stability and surgery are assessed before stereotactic "
+        f"radiotherapy; SINS {t.SINS_UNSTABLE_MIN} or more is stabilised first",
+        "SINS, ASTRO",
+    ),
+    "sbrt_conditional": (
+        "A conditional recommendation, for selected patients: it replaces conventional EBRT for a site "
+        "rather than adding a course",
+        "ASTRO",
+    ),
+    "sbrt_alternative": (
+        "Stereotactic body radiotherapy is to be considered too (see stereotactic_body_radiotherapy): it "
+        "replaces conventional EBRT for a site rather than adding a course",
+        "ASTRO",
+    ),
+    # -- vertebral_augmentation (2027.01) --
+    "augmentation_indicated": (
+        "Painful spine lesion with vertebral body collapse, or mechanical pain resistant to analgesia: "
+        "vertebroplasty or kyphoplasty",
+        "NICEVA, NASS",
+    ),
+    "augmentation_not_indicated": (
+        "No painful spine lesion with vertebral body collapse or with mechanical pain resistant to analgesia",
+        "NICEVA",
+    ),
+    "augmentation_cord_compression": ("Spinal cord compression", "NICEVA, BILSKY"),
+    "augmentation_bleeding": ("Uncorrectable bleeding", "NICEVA"),
+    "augmentation_infection": ("Active infection: cement is an implant", "NICEVA"),
+    "augmentation_anaesthesia": ("Cannot tolerate anaesthesia", "NICEVA"),
+    "augmentation_unstable": (
+        f"Every target SINS {t.SINS_UNSTABLE_MIN} or more (unstable): stabilisation surgery, not cement alone",
+        "NICEVA, SINS",
+    ),
+    "augmentation_surgical_agreement": (
+        f"Target SINS {t.SINS_INDETERMINATE_MIN}-{t.SINS_UNSTABLE_MIN - 1} (indeterminate): the spinal "
+        "surgeon agrees to cement",
+        "NICEVA",
+    ),
+    "augmentation_posterior_wall": (
+        "Posterior wall involved or retropulsed at a target: risk of cement entering the canal",
+        "NASS",
+    ),
+    "augmentation_epidural_extension": (
+        "Epidural extension (ESCC 1a-1c) at a target: risk of cement entering the canal",
+        "NASS",
+    ),
+    "augmentation_coagulation": (
+        f"Platelets below {t.AUGMENTATION_PLATELETS_MIN:g} x10^9/L or INR above {t.AUGMENTATION_INR_MAX:g}: "
+        "correct first",
+        "NICEVA, NASS",
+    ),
+    "augmentation_pregnancy": (
+        "Pregnant: fluoroscopy-guided procedure, fetal dose to be planned",
+        "NICEVA, NASS",
+    ),
+    "augmentation_team_agreement": (
+        "Only when oncologist, interventional radiologist and spinal surgeon agree, with access to spinal "
+        "surgery",
+        "NICEVA",
+    ),
+    "augmentation_not_antitumour": (
+        "Relieves pain and stabilises; radiotherapy still treats the tumour",
+        "NICEVA, ASTRO",
     ),
 }
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from services.eligibility.domain import thresholds as t
 from services.eligibility.domain.facts import CaseFacts
-from shared.contracts.codes import THERAPY_OWNER, Specialty, Verdict
+from shared.contracts.codes import THERAPY_OWNER, Specialty, TherapyCode, Verdict
 from shared.contracts.recommendation import TherapyVerdict
 
 _OFFERED = frozenset({Verdict.recommended, Verdict.consider})
@@ -21,4 +21,7 @@ def required_specialties(facts: CaseFacts, therapies: Sequence[TherapyVerdict]) 
         needed.add(Specialty.surgery)
     if facts.cord_compression:
         needed |= {Specialty.surgery, Specialty.radiation_oncology}
+    # 2027.01: cement only when the spinal surgeon agrees, with access to spinal surgery [NICEVA].
+    if any(v.code == TherapyCode.vertebral_augmentation and v.status == Verdict.consider for v in therapies):
+        needed.add(Specialty.surgery)
     return sorted(needed, key=str)

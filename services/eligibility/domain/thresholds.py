@@ -1,4 +1,4 @@
-"""The one reviewed table of every number the rules use (clinical-rules.md, ruleset 2026.12).
+"""The one reviewed table of every number the rules use (clinical-rules.md, ruleset 2027.01).
 
 The engine and the published ruleset document both read this module; no other module of the engine holds a
 clinical number. Changing any value here changes verdicts and needs a new RULESET_VERSION.
@@ -12,13 +12,15 @@ from shared.contracts.codes import (
     LesionSite,
     LesionType,
     PainPattern,
+    PosteriorWall,
     PosterolateralInvolvement,
     SpinalAlignment,
     SpineLevel,
+    TumourSite,
     VertebralBodyCollapse,
 )
 
-RULESET_VERSION: Final = "2026.12"
+RULESET_VERSION: Final = "2027.01"
 
 # --- Pain (WHO) -----------------------------------------------------------------------------------------
 # (lowest score, highest score, band), inclusive.
@@ -137,6 +139,32 @@ ECOG_POOR_MIN: Final = 3  # systemic therapy caution
 REIRRADIATION_MIN_INTERVAL: Final = "one month"
 SOLITARY_LESION_SITES: Final = frozenset({LesionSite.sternum, LesionSite.spine})
 
+# --- Stereotactic body radiotherapy (2027.01: OMD, SC24) ------------------------------------------------------
+# Renal, melanoma, sarcoma, gastrointestinal (colorectal included) and thyroid [SC24].
+RADIORESISTANT_SITES: Final = frozenset(
+    {
+        TumourSite.kidney,
+        TumourSite.melanoma,
+        TumourSite.sarcoma,
+        TumourSite.colorectal,
+        TumourSite.gastrointestinal,
+        TumourSite.thyroid,
+    }
+)
+OLIGOMETASTATIC_MAX: Final = 5  # distant metastases at all sites: 1-5 oligometastatic, 6 or more not [OMD]
+SBRT_ECOG_MAX: Final = 2  # SC.24 took ECOG 0-2
+SBRT_LIFE_EXPECTANCY_MIN_MONTHS: Final = 6.0  # >= 6 months [OMD]
+
+# --- Vertebral augmentation (2027.01: NICEVA, NASS) --------------------------------------------------------------
+AUGMENTATION_COLLAPSE: Final = frozenset({VertebralBodyCollapse.lt_50pct, VertebralBodyCollapse.gt_50pct})
+AUGMENTATION_POSTERIOR_WALL_AT_RISK: Final = frozenset({PosteriorWall.involved, PosteriorWall.retropulsed})
+AUGMENTATION_EPIDURAL_EXTENSION: Final = frozenset({EsccGrade.g1a, EsccGrade.g1b, EsccGrade.g1c})
+AUGMENTATION_PLATELETS_MIN: Final = 50.0  # 10^9/L; below: correct coagulation first
+AUGMENTATION_INR_MAX: Final = 1.5  # above: correct coagulation first
+
+# --- Bone health before an osteoclast inhibitor (2027.01: LABEL) -------------------------------------------------
+CALCIUM_SUPPLEMENT_MAX: Final = 2.60  # mmol/L, corrected: up to it calcium and vitamin D; above it withheld
+
 # --- Pregnancy enquiry (SCOR) --------------------------------------------------------------------------------
 # Not recorded and this old or older in the evaluation year (evaluation year - birth year): taken as false.
 PREGNANCY_NOT_ASKED_FROM_AGE: Final = 55
@@ -211,6 +239,26 @@ def thresholds_table() -> dict[str, Any]:
         "ecog_poor_min": ECOG_POOR_MIN,
         "reirradiation_min_interval": REIRRADIATION_MIN_INTERVAL,
         "solitary_lesion_sites_for_surgery": sorted(str(site) for site in SOLITARY_LESION_SITES),
+        "stereotactic_body_radiotherapy": {
+            "source": "OMD, SC24",
+            "radioresistant_primary_sites": sorted(str(site) for site in RADIORESISTANT_SITES),
+            "oligometastatic_max_metastases": OLIGOMETASTATIC_MAX,
+            "ecog_max": SBRT_ECOG_MAX,
+            "life_expectancy_min_months": SBRT_LIFE_EXPECTANCY_MIN_MONTHS,
+        },
+        "vertebral_augmentation": {
+            "source": "NICEVA, NASS",
+            "target_collapse": sorted(str(c) for c in AUGMENTATION_COLLAPSE),
+            "unstable_sins_min": SINS_UNSTABLE_MIN,
+            "posterior_wall_at_risk": sorted(str(w) for w in AUGMENTATION_POSTERIOR_WALL_AT_RISK),
+            "epidural_extension_escc": sorted(str(g) for g in AUGMENTATION_EPIDURAL_EXTENSION),
+            "coagulation_platelets_below_10e9_l": AUGMENTATION_PLATELETS_MIN,
+            "coagulation_inr_above": AUGMENTATION_INR_MAX,
+        },
+        "calcium_and_vitamin_d_up_to_corrected_calcium_mmol_l": {
+            "value": CALCIUM_SUPPLEMENT_MAX,
+            "source": "LABEL",
+        },
         "pregnancy_not_recorded_taken_as_false_from_age": {
             "age": PREGNANCY_NOT_ASKED_FROM_AGE,
             "age_is": "evaluation year - birth year",

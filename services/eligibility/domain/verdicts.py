@@ -19,9 +19,11 @@ from shared.contracts.recommendation import Reason, TherapyVerdict
 
 @dataclass(frozen=True)
 class Indication:
+    """``reason`` None: a compound indication whose known-true parts give the reasons (``grounds``)."""
+
     fact: Fact
     strength: Verdict  # recommended or consider (case by case)
-    reason: Reason
+    reason: Reason | None
 
 
 @dataclass(frozen=True)
@@ -62,16 +64,20 @@ def decide(
     relative: Sequence[Criterion] = (),
     notes: Sequence[Reason] = (),
     assumed: Sequence[Reason] = (),
+    grounds: Sequence[Reason] = (),
+    offered: Sequence[Reason] = (),
     eligible_from: date | None = None,
     source: str = "SEED",
 ) -> TherapyVerdict:
     """``assumed``: how a null input was read (pregnancy by age); shown with every verdict that reads the
-    contraindications, i.e. all but not_indicated.
+    contraindications, i.e. all but not_indicated. ``grounds``: the parts of a compound indication known
+    true, shown wherever the indications met are (every verdict but not_indicated). ``offered``: reasons
+    given only when the verdict is recommended or consider.
 
     Every verdict is built with ``missing`` given, even empty: pydantic deep-copies a defaulted list, which
     was 7 % of the engine's time per case."""
     met = sorted((i for i in indications if i.fact.true), key=lambda i: i.strength != Verdict.recommended)
-    met_reasons = [i.reason for i in met]
+    met_reasons = [*(i.reason for i in met if i.reason is not None), *grounds]
     standing = [*notes, *assumed]
 
     contraindications = [c for c in absolute if c.fact.true]
@@ -120,12 +126,15 @@ def decide(
         return TherapyVerdict(
             code=code,
             status=Verdict.consider,
-            reasons=_unique([*(c.reason for c in cautions), *met_reasons, *standing]),
+            reasons=_unique([*(c.reason for c in cautions), *met_reasons, *standing, *offered]),
             missing=[],
         )
     if met[0].strength != Verdict.recommended:
         return TherapyVerdict(
-            code=code, status=Verdict.consider, reasons=_unique([*met_reasons, *standing]), missing=[]
+            code=code,
+            status=Verdict.consider,
+            reasons=_unique([*met_reasons, *standing, *offered]),
+            missing=[],
         )
 
     open_questions = [c for c in (*absolute, *relative) if c.fact.unknown]
@@ -134,10 +143,18 @@ def decide(
             code=code,
             status=Verdict.consider,
             reasons=_unique(
-                [*(unknown_reason(c.code, c.fact.missing) for c in open_questions), *met_reasons, *standing]
+                [
+                    *(unknown_reason(c.code, c.fact.missing) for c in open_questions),
+                    *met_reasons,
+                    *standing,
+                    *offered,
+                ]
             ),
             missing=sorted(_paths(c.fact for c in open_questions)),
         )
     return TherapyVerdict(
-        code=code, status=Verdict.recommended, reasons=_unique([*met_reasons, *standing]), missing=[]
+        code=code,
+        status=Verdict.recommended,
+        reasons=_unique([*met_reasons, *standing, *offered]),
+        missing=[],
     )

@@ -1,7 +1,8 @@
 """Builders of complete case submissions for the eligibility unit tests.
 
 BASE is a complete case (every field known): a 66-year-old woman, breast primary, a painful lytic rib lesion
-and a painless pelvic one, moderate pain (5), normal labs, no cord compression.
+and a painless pelvic one among 8 distant metastases at the latest staging (not oligometastatic), moderate
+pain (5), normal labs (INR 1.0), no cord compression, a dental assessment done.
 """
 
 import copy
@@ -68,6 +69,7 @@ def spine(
         "vertebral_body_collapse": collapse,
         "posterolateral_involvement": posterolateral,
         "escc_grade": "0",
+        "posterior_wall": "intact",
         "distance_to_neural_mm": 15.0,
         "percutaneously_accessible": True,
         "adjacent_critical_structure": False,
@@ -121,11 +123,13 @@ BASE: dict[str, Any] = {
         "neutrophils_10e9_l": 4.0,
         "haemoglobin_g_dl": 12.5,
         "corrected_calcium_mmol_l": 2.40,
+        "inr": 1.0,
     },
     "history": {
         "last_chemotherapy_date": "never",
         "last_bisphosphonate_date": "never",
         "on_osteoclast_inhibitor": False,
+        "dental_assessment": "done",
     },
     "status": {
         "ecog": 1,
@@ -136,6 +140,7 @@ BASE: dict[str, Any] = {
         "can_tolerate_anaesthesia": True,
         "uncorrectable_bleeding": False,
         "active_infection": False,
+        "metastasis_count": 8,
     },
 }
 

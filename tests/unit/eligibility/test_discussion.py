@@ -1,5 +1,6 @@
-"""Discussion mode (clinical-rules.md §7, ruleset 2026.12): each reason alone, several together in their
-order, and properties over generated cases against an oracle written from the rule's text."""
+"""Discussion mode (clinical-rules.md §7, from ruleset 2026.12; stereotactic body radiotherapy and vertebral
+augmentation joined in 2027.01): each reason alone, several together in their order, and properties over
+generated cases against an oracle written from the rule's text."""
 
 from typing import Any
 
@@ -19,6 +20,7 @@ MIRELS_8 = ("femur", "moderate", "mixed", "one_third_to_two_thirds")  # 2+2+2+2
 REFRACTORY = {"pain.refractory_to_analgesics": True}
 THREE_PAINFUL = {"lesions": [rib(), pelvis(painful=True), pelvis(id="K1", site="skull", painful=True)]}
 TARGET = {"prior_radiotherapy": True, "pain_persists_after_radiotherapy": True}
+AUGMENTATION_TARGET = ("T5", "moderate", "blastic", "normal", "lt_50pct", "none")  # SINS 4
 
 # (name, changes to the builders' BASE case, the discussion_reasons in order)
 CASES: list[tuple[str, dict[str, Any], list[str]]] = [
@@ -50,6 +52,19 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"lesions[0].prior_radiotherapy": True},
         ["external_beam_radiotherapy_consider"],
     ),
+    # 2027.01
+    (
+        "sbrt_consider_oligometastatic",
+        {"status.metastasis_count": 3},
+        ["stereotactic_body_radiotherapy_consider"],
+    ),
+    (
+        "augmentation_consider",
+        {"lesions": [rib(), spine(*AUGMENTATION_TARGET, painful=True)]},
+        ["vertebral_augmentation_consider"],
+    ),
+    ("sbrt_not_indicated_ecog_3", {"status.metastasis_count": 3, "status.ecog": 3}, []),
+    ("augmentation_contraindicated_infection", {"status.active_infection": True}, []),
     # --- reasons that never stand alone, with what always comes with them ---
     (
         "emergency_comes_with_its_alert",
@@ -82,6 +97,16 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {**REFRACTORY, "history.last_chemotherapy_date": None},
         ["insufficient_data", "radiopharmaceutical_insufficient_data"],
     ),
+    (
+        "sbrt_insufficient_data_gives_both",
+        {"status.metastasis_count": None},
+        ["insufficient_data", "stereotactic_body_radiotherapy_insufficient_data"],
+    ),
+    (
+        "augmentation_insufficient_data_gives_both",
+        {"lesions": [rib(), spine(*AUGMENTATION_TARGET, painful=None)]},
+        ["insufficient_data", "vertebral_augmentation_insufficient_data"],
+    ),
     # --- contraindicated or not indicated interventions give no reason ---
     ("hemibody_contraindicated", {**THREE_PAINFUL, "labs.platelets_10e9_l": 50.0}, []),
     (
@@ -106,6 +131,20 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         ["hemibody_radiotherapy_consider", "radiopharmaceutical_consider"],
     ),
     (
+        "radiopharmaceutical_sbrt_and_augmentation_in_order",
+        {
+            **REFRACTORY,
+            "status.metastasis_count": 3,
+            "lesions": [rib(), spine(*AUGMENTATION_TARGET, painful=None)],
+        },
+        [
+            "insufficient_data",
+            "radiopharmaceutical_recommended",
+            "stereotactic_body_radiotherapy_consider",
+            "vertebral_augmentation_insufficient_data",
+        ],
+    ),
+    (
         "everything",
         {
             "lesions": [
@@ -127,6 +166,8 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
             "insufficient_data",
             "surgery_recommended",
             "thermal_ablation_recommended",
+            # the painful spine lesion's mechanical pain, resistant to analgesia, makes it a target
+            "vertebral_augmentation_consider",
             "fracture",
             "sins_ge_7",
             "mirels_ge_8",
@@ -158,6 +199,10 @@ def test_every_reason_code_is_exercised() -> None:
         "radiopharmaceutical_recommended",
         "radiopharmaceutical_consider",
         "radiopharmaceutical_insufficient_data",
+        "stereotactic_body_radiotherapy_consider",
+        "stereotactic_body_radiotherapy_insufficient_data",
+        "vertebral_augmentation_consider",
+        "vertebral_augmentation_insufficient_data",
         "fracture",
         "sins_ge_7",
         "mirels_ge_8",
@@ -172,11 +217,13 @@ def test_mode_follows_the_reasons() -> None:
 
 
 # --- properties ----------------------------------------------------------------------------------------
-FOUR = (
+INTERVENTIONS = (
     TherapyCode.surgery,
     TherapyCode.thermal_ablation,
     TherapyCode.hemibody_radiotherapy,
     TherapyCode.radiopharmaceutical,
+    TherapyCode.stereotactic_body_radiotherapy,
+    TherapyCode.vertebral_augmentation,
 )
 
 
@@ -189,7 +236,7 @@ def expected_reasons(doc: dict[str, Any], rec: Recommendation) -> list[str]:
     reasons += [f"alert_{a.code}" for a in rec.alerts]
     if any(s == Verdict.insufficient_data for s in status.values()):
         reasons.append("insufficient_data")
-    for code in FOUR:
+    for code in INTERVENTIONS:
         if status[code] not in (Verdict.not_indicated, Verdict.contraindicated):
             reasons.append(f"{code}_{status[code]}")
     if any(lesion.get("pathological_fracture") is True for lesion in doc["lesions"]):
@@ -218,6 +265,8 @@ def quiet_case_documents(draw: st.DrawFn) -> dict[str, Any]:
     doc["labs"]["corrected_calcium_mmol_l"] = 2.4
     doc["patient"].update(pregnant=False if doc["patient"]["sex"] != "male" else None)
     doc["history"]["last_bisphosphonate_date"] = "never"
+    # not oligometastatic, so that stereotactic body radiotherapy is often not indicated
+    doc["status"]["metastasis_count"] = draw(st.sampled_from([6, 8, 30]))
     return doc
 
 
@@ -244,7 +293,7 @@ def test_standard_of_care_never_comes_with_an_alert_urgency_or_insufficient_data
         assert rec.urgency == Urgency.routine and rec.book_within_hours == 336
         assert all(t.status != Verdict.insufficient_data for t in rec.therapies)
         for therapy in rec.therapies:
-            if therapy.code in FOUR:
+            if therapy.code in INTERVENTIONS:
                 assert therapy.status in (Verdict.not_indicated, Verdict.contraindicated)
 
 

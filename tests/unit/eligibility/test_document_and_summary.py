@@ -3,6 +3,7 @@
 import json
 
 from services.eligibility.domain import RULESET_VERSION, render_summary, ruleset_document
+from services.eligibility.domain.reasons import CATALOGUE
 from shared.contracts.codes import TherapyCode
 from tests.unit.eligibility.builders import days_ago, make_case, run
 
@@ -10,7 +11,7 @@ from tests.unit.eligibility.builders import days_ago, make_case, run
 def test_ruleset_document_is_json_and_names_every_therapy_in_order() -> None:
     doc = ruleset_document()
     json.dumps(doc)
-    assert doc["ruleset_version"] == RULESET_VERSION == "2026.12"
+    assert doc["ruleset_version"] == RULESET_VERSION == "2027.01"
     assert [t["code"] for t in doc["therapies"]] == [str(code) for code in TherapyCode]
     for therapy in doc["therapies"]:
         assert therapy["indication"], therapy["code"]
@@ -34,18 +35,102 @@ def test_ruleset_document_is_json_and_names_every_therapy_in_order() -> None:
         "SCOR",
         "NHSE",
         "LABEL",
+        "OMD",
+        "SC24",
+        "NICEVA",
+        "NASS",
+        "MRONJ",
     }
     # every source tag a reason or a rule names is described
     tags = {
         tag.strip()
         for therapy in doc["therapies"]
-        for key in ("indication", "absolute_contraindications", "relative_contraindications", "notes")
+        for key in REASON_LISTS
         for item in therapy[key]
         for tag in item["source"].split(",")
     }
     tags |= {fact["source"] for fact in doc["derived_facts"]} | {doc["discussion"]["source"]}
     assert tags <= set(doc["sources"])
-    assert {"SCOR", "NHSE"} <= tags
+    assert {"SCOR", "NHSE", "OMD", "SC24", "NICEVA", "NASS", "MRONJ"} <= tags
+
+
+REASON_LISTS = (
+    "indication",
+    "not_indicated",
+    "absolute_contraindications",
+    "relative_contraindications",
+    "notes",
+    "when_recommended_or_consider",
+)
+
+
+def test_ruleset_document_publishes_every_reason_the_engine_can_give() -> None:
+    """A clinical reviewer reads every reason code with its text and source without reading code (the pain
+    bands are the thresholds' pain_bands; insufficient_data names its inputs)."""
+    published = {
+        item["code"]
+        for therapy in ruleset_document()["therapies"]
+        for key in REASON_LISTS
+        for item in therapy[key]
+    }
+    assert set(CATALOGUE) - published == {"insufficient_data", "pain_mild", "pain_moderate", "pain_severe"}
+
+
+def test_ruleset_document_publishes_the_2027_01_therapies_facts_and_inputs() -> None:
+    doc = ruleset_document()
+    therapies = {t["code"]: t for t in doc["therapies"]}
+    codes = {
+        key: [item["code"] for item in therapies["stereotactic_body_radiotherapy"][key]]
+        for key in REASON_LISTS
+    }
+    sbrt = therapies["stereotactic_body_radiotherapy"]
+    assert sbrt["owner"] == "radiation_oncology" and sbrt["strongest_verdict"] == "consider"
+    assert codes["indication"] == ["sbrt_oligometastatic", "sbrt_radioresistant", "sbrt_spine_reirradiation"]
+    assert codes["not_indicated"] == ["sbrt_performance_status", "sbrt_prognosis", "sbrt_not_indicated"]
+    assert codes["absolute_contraindications"] == ["sbrt_cord_compression"]
+    assert codes["notes"] == ["sbrt_pregnancy", "sbrt_stability_review"]
+    assert codes["when_recommended_or_consider"] == ["sbrt_conditional"]
+    assert "three-valued" in sbrt["indication_logic"] and "ECOG <= 2" in sbrt["indication_logic"]
+    augmentation = therapies["vertebral_augmentation"]
+    assert augmentation["owner"] == "radiology" and augmentation["strongest_verdict"] == "consider"
+    assert [i["code"] for i in augmentation["absolute_contraindications"]] == [
+        "augmentation_cord_compression",
+        "augmentation_bleeding",
+        "augmentation_infection",
+        "augmentation_anaesthesia",
+        "augmentation_unstable",
+    ]
+    assert [i["code"] for i in augmentation["when_recommended_or_consider"]] == [
+        "augmentation_team_agreement",
+        "augmentation_not_antitumour",
+    ]
+    assert [t["code"] for t in doc["therapies"]][-3:] == [
+        "thermal_ablation",
+        "stereotactic_body_radiotherapy",
+        "vertebral_augmentation",
+    ]
+    assert all(t["strongest_verdict"] == "recommended" for t in doc["therapies"][:-2])
+    osteoclast = therapies["osteoclast_inhibitor"]
+    assert len(osteoclast["when_recommended_or_consider"]) == 7
+    assert "sbrt_alternative" in [n["code"] for n in therapies["external_beam_radiotherapy"]["notes"]]
+    facts = {fact["fact"]: fact for fact in doc["derived_facts"]}
+    assert facts["radioresistant primary (2027.01)"]["source"] == "SC24"
+    assert "colorectal" in facts["radioresistant primary (2027.01)"]["text"]
+    assert facts["oligometastatic (2027.01)"]["source"] == "OMD"
+    assert [i["field"] for i in doc["inputs_added"]] == [
+        "status.metastasis_count",
+        "history.dental_assessment",
+        "lesions[].posterior_wall",
+        "labs.inr",
+    ]
+    assert len(doc["changes"]) == 6
+    th = doc["thresholds"]
+    assert th["stereotactic_body_radiotherapy"]["oligometastatic_max_metastases"] == 5
+    assert th["stereotactic_body_radiotherapy"]["ecog_max"] == 2
+    assert th["stereotactic_body_radiotherapy"]["life_expectancy_min_months"] == 6
+    assert th["vertebral_augmentation"]["coagulation_inr_above"] == 1.5
+    assert th["vertebral_augmentation"]["coagulation_platelets_below_10e9_l"] == 50
+    assert th["calcium_and_vitamin_d_up_to_corrected_calcium_mmol_l"]["value"] == 2.60
 
 
 def test_ruleset_document_describes_the_discussion_rule_and_pregnancy_by_age() -> None:
@@ -63,11 +148,13 @@ def test_ruleset_document_describes_the_discussion_rule_and_pregnancy_by_age() -
             "thermal_ablation_<status>",
             "hemibody_radiotherapy_<status>",
             "radiopharmaceutical_<status>",
+            "stereotactic_body_radiotherapy_<status>",
+            "vertebral_augmentation_<status>",
         ],
         ["fracture", "sins_ge_7", "mirels_ge_8"],
         ["external_beam_radiotherapy_consider"],
     ]
-    (pregnancy,) = doc["derived_facts"]
+    pregnancy = doc["derived_facts"][0]
     assert pregnancy["source"] == "SCOR" and "55 or older" in pregnancy["text"]
     assert doc["thresholds"]["pregnancy_not_recorded_taken_as_false_from_age"]["age"] == 55
     radiopharmaceutical = next(t for t in doc["therapies"] if t["code"] == "radiopharmaceutical")

@@ -7,17 +7,20 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.eligibility.domain import evaluate
+from services.eligibility.domain import evaluate, therapies
+from services.eligibility.domain.facts import derive_facts
 from services.eligibility.domain.scores import mirels_components, sins_components
 from shared.contracts.case import CaseSubmission, Lesion
 from shared.contracts.codes import (
     LONG_BONES,
     THERAPY_OWNER,
     CorticalInvolvement,
+    DentalAssessment,
     EsccGrade,
     LesionSite,
     LesionType,
     PainPattern,
+    PosteriorWall,
     PosterolateralInvolvement,
     Sex,
     SpinalAlignment,
@@ -66,9 +69,11 @@ def enum(e: Any) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def lesions(draw: st.DrawFn, index: int, null_percent: int) -> dict[str, Any]:
+def lesions(
+    draw: st.DrawFn, index: int, null_percent: int, sites: tuple[LesionSite, ...] = tuple(LesionSite)
+) -> dict[str, Any]:
     maybe = Maybe(draw, null_percent)
-    site = draw(st.sampled_from(list(LesionSite)))
+    site = draw(st.sampled_from(sites))
     lesion: dict[str, Any] = {
         "id": f"L{index}",
         "site": site.value,
@@ -89,6 +94,7 @@ def lesions(draw: st.DrawFn, index: int, null_percent: int) -> dict[str, Any]:
             vertebral_body_collapse=maybe(enum(VertebralBodyCollapse)),
             posterolateral_involvement=maybe(enum(PosterolateralInvolvement)),
             escc_grade=maybe(mostly("0", *(g.value for g in EsccGrade))),
+            posterior_wall=maybe(enum(PosteriorWall)),
         )
         points = sins_components(Lesion.model_validate(lesion)).values()
         # A radiologist's score agrees with complete components (components win anyway).
@@ -152,24 +158,53 @@ def case_documents(draw: st.DrawFn) -> dict[str, Any]:
             "platelets_10e9_l": maybe(mostly(250.0, 50.0, 99.0, 100.0)),
             "neutrophils_10e9_l": maybe(mostly(4.0, 0.5, 1.49, 1.5)),
             "haemoglobin_g_dl": maybe(mostly(13.0, 8.0, 9.99, 10.0)),
-            "corrected_calcium_mmol_l": maybe(mostly(2.4, 2.0, 2.1, 2.99, 3.0, 3.49, 3.5, 3.9)),
+            "corrected_calcium_mmol_l": maybe(mostly(2.4, 2.0, 2.1, 2.6, 2.61, 2.99, 3.0, 3.49, 3.5, 3.9)),
+            "inr": maybe(mostly(1.0, 1.5, 1.6, 3.0)),
         },
         "history": {
             "last_chemotherapy_date": maybe(DATES),
             "last_bisphosphonate_date": maybe(DATES),
             "on_osteoclast_inhibitor": maybe(BOOL),
+            "dental_assessment": maybe(enum(DentalAssessment)),
         },
         "status": {
             "ecog": maybe(st.integers(min_value=0, max_value=4)),
-            "life_expectancy_months": maybe(mostly(24.0, 1.0, 2.9, 3.0, 3.1)),
+            "life_expectancy_months": maybe(mostly(24.0, 1.0, 2.9, 3.0, 3.1, 5.9, 6.0)),
             "bone_scan_positive": maybe(mostly(True, False)),
             "renal_failure": maybe(mostly("none", "acute", "chronic")),
             "myelosuppression": maybe(mostly(False, True)),
             "can_tolerate_anaesthesia": maybe(mostly(True, False)),
             "uncorrectable_bleeding": maybe(mostly(False, True)),
             "active_infection": maybe(mostly(False, True)),
+            # not fewer than the lesions listed (contracts §2); 5 and 6 are the oligometastatic boundary
+            "metastasis_count": maybe(st.sampled_from([n for n in (1, 2, 3, 5, 6, 8, 40) if n >= count])),
         },
     }
+
+
+@st.composite
+def spine_case_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A generated case whose lesions are mostly in the spine, with vertebral augmentation's absolute
+    contraindications mostly stated "no", so that its targets, SINS and consider verdicts are common."""
+    doc = draw(case_documents())
+    null_percent = draw(NULL_PERCENT)
+    for i in range(len(doc["lesions"])):
+        if draw(st.booleans()):
+            spinal = draw(lesions(i, null_percent, (LesionSite.spine,)))
+            spinal["painful"] = draw(st.sampled_from([True, True, False, None]))
+            spinal["escc_grade"] = draw(st.sampled_from(["0", "0", "0", "1a", "1c", "2", None]))
+            doc["lesions"][i] = spinal
+    benign = st.sampled_from([False, False, False, None])
+    doc["status"].update(
+        uncorrectable_bleeding=draw(benign),
+        active_infection=draw(benign),
+        can_tolerate_anaesthesia=draw(st.sampled_from([True, True, True, None])),
+    )
+    doc["neurology"]["spinal_cord_compression"] = draw(st.sampled_from(["none", "none", "none", None]))
+    return doc
+
+
+CASES = st.one_of(case_documents(), spine_case_documents())
 
 
 def run(doc: dict[str, Any]) -> Recommendation:
@@ -190,6 +225,42 @@ def _myelosuppressed(doc: dict[str, Any]) -> bool:
 def _chemo_within_6_weeks(doc: dict[str, Any]) -> bool:
     last = doc["history"]["last_chemotherapy_date"]
     return last not in (None, "never") and (EVAL_DATE - EVAL_DATE.fromisoformat(last)).days < 42
+
+
+def _and(*values: bool | None) -> bool | None:
+    """Kleene's "and" over optional booleans."""
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _or(*values: bool | None) -> bool | None:
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def augmentation_target(lesion: dict[str, Any], refractory: bool | None) -> bool | None:
+    """§3 (2027.01): a painful spine lesion with collapse lt/gt 50 %, or mechanical pain with refractory."""
+    collapse, pattern = lesion.get("vertebral_body_collapse"), lesion.get("pain_pattern")
+    collapsed = None if collapse is None else collapse in ("lt_50pct", "gt_50pct")
+    mechanical = None if pattern is None else pattern == "mechanical"
+    return _and(lesion["painful"], _or(collapsed, _and(mechanical, refractory)))
+
+
+def every_target_unstable(doc: dict[str, Any], rec: Recommendation) -> bool:
+    """Targets exist, no lesion's target status is unknown, and every target has a known SINS >= 13 (the
+    engine's SINS, tested component by component elsewhere)."""
+    refractory = doc["pain"]["refractory_to_analgesics"]
+    status = {
+        lesion["id"]: augmentation_target(lesion, refractory)
+        for lesion in doc["lesions"]
+        if lesion["site"] == "spine"
+    }
+    targets = [lesion_id for lesion_id, is_target in status.items() if is_target]
+    if not targets or None in status.values():
+        return False
+    return all((rec.scores[t].sins or 0) >= 13 for t in targets)
 
 
 def known_absolute_contraindications(doc: dict[str, Any]) -> set[TherapyCode]:
@@ -214,11 +285,20 @@ def known_absolute_contraindications(doc: dict[str, Any]) -> set[TherapyCode]:
         found |= {TherapyCode.surgery, TherapyCode.thermal_ablation}
     if status["uncorrectable_bleeding"] is True:
         found.add(TherapyCode.thermal_ablation)
+    # 2027.01
+    if cord:
+        found |= {TherapyCode.stereotactic_body_radiotherapy, TherapyCode.vertebral_augmentation}
+    if (
+        status["uncorrectable_bleeding"] is True
+        or status["active_infection"] is True
+        or status["can_tolerate_anaesthesia"] is False
+    ):
+        found.add(TherapyCode.vertebral_augmentation)
     return found
 
 
 @FAST
-@given(case_documents())
+@given(CASES)
 def test_invariants(doc: dict[str, Any]) -> None:
     rec = run(doc)
     assert [t.code for t in rec.therapies] == list(TherapyCode)
@@ -230,8 +310,13 @@ def test_invariants(doc: dict[str, Any]) -> None:
             assert therapy.code == TherapyCode.radiopharmaceutical
             last = EVAL_DATE.fromisoformat(doc["history"]["last_chemotherapy_date"])
             assert therapy.eligible_from == last + timedelta(days=42)
-    for code in known_absolute_contraindications(doc):
+    known = known_absolute_contraindications(doc)
+    if every_target_unstable(doc, rec):
+        known.add(TherapyCode.vertebral_augmentation)
+    for code in known:
         assert rec.therapies[list(TherapyCode).index(code)].status == Verdict.contraindicated, code
+    for code in CONSIDER_AT_MOST:
+        assert rec.therapies[list(TherapyCode).index(code)].status != Verdict.recommended, code
     specialties = [str(s) for s in rec.required_specialties]
     assert specialties == sorted(set(specialties))
     assert "radiology" in specialties
@@ -241,6 +326,10 @@ def test_invariants(doc: dict[str, Any]) -> None:
     assert set(rec.scores) == {lesion["id"] for lesion in doc["lesions"]}
     assert run(doc) == rec  # deterministic
 
+
+# 2027.01 (§3): consider at most.
+CONSIDER_AT_MOST = (TherapyCode.stereotactic_body_radiotherapy, TherapyCode.vertebral_augmentation)
+UNDECIDED_OR_CONSIDER = (Verdict.consider, Verdict.insufficient_data)
 
 # Fields that can never be null in a valid case.
 REQUIRED = {
@@ -322,17 +411,118 @@ def pregnancy_taken_false_by_age(doc: dict[str, Any]) -> bool:
 
 
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(case_documents())
+@given(CASES)
 def test_a_null_never_makes_a_therapy_recommended_nor_lowers_urgency(doc: dict[str, Any]) -> None:
+    """Also (2027.01): blanking any known input never moves stereotactic body radiotherapy or vertebral
+    augmentation from consider or insufficient_data to not_indicated or contraindicated (no exemption)."""
     before = run(doc)
+    old_new = {t.code: t.status for t in before.therapies}
     for location, name in known_paths(doc):
+        after = run(nulled(doc, location))
+        for code in CONSIDER_AT_MOST:
+            if old_new[code] in UNDECIDED_OR_CONSIDER:
+                moved = after.therapies[list(TherapyCode).index(code)].status
+                assert moved in UNDECIDED_OR_CONSIDER, (name, location, code, old_new[code], moved)
         if name in MYELO_INPUTS and stated_myelosuppression_disagrees_with_counts(doc):
             continue
         if name in ("patient.pregnant", "patient.breastfeeding") and pregnancy_taken_false_by_age(doc):
             continue
-        after = run(nulled(doc, location))
         for old, new in zip(before.therapies, after.therapies, strict=True):
             if new.status == Verdict.recommended:
                 assert old.status == Verdict.recommended, (name, location, new.code, old.status)
         if name not in URGENCY_INPUTS:
             assert RANK[after.urgency] >= RANK[before.urgency], (name, location)
+
+
+DENTAL_CODES = {
+    "dental_review_ongoing",
+    "dental_assessment_done",
+    "dental_assessment_before_start",
+    "dental_assessment_unrecorded",
+}
+CALCIUM_CODES = {
+    "calcium_vitamin_d_supplement",
+    "calcium_supplement_withheld",
+    "calcium_check_then_supplement",
+}
+# Corrected calcium from 2.10 (not low) to below 3.0 (not hypercalcaemia): only the calcium reason can differ.
+CALCIUM_WITHOUT_OTHER_RULES = (2.10, 2.60, 2.61, 2.99)
+
+
+def expected_bone_health(doc: dict[str, Any]) -> list[str]:
+    """§3 (2027.01): the dental reason, then the calcium one, read from the rule's text."""
+    history, calcium = doc["history"], doc["labs"]["corrected_calcium_mmol_l"]
+    if history["on_osteoclast_inhibitor"] is True:
+        dental = "dental_review_ongoing"
+    else:
+        dental = {
+            "done": "dental_assessment_done",
+            "not_done": "dental_assessment_before_start",
+            None: "dental_assessment_unrecorded",
+        }[history["dental_assessment"]]
+    if calcium is None:
+        return [dental, "calcium_check_then_supplement"]
+    return [dental, "calcium_vitamin_d_supplement" if calcium <= 2.60 else "calcium_supplement_withheld"]
+
+
+def without_bone_health(rec: Recommendation) -> list[tuple[Any, ...]]:
+    return [
+        (
+            t.code,
+            t.status,
+            t.missing,
+            [r.code for r in t.reasons if r.code not in DENTAL_CODES | CALCIUM_CODES],
+        )
+        for t in rec.therapies
+    ]
+
+
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(CASES)
+def test_the_dental_and_calcium_reasons_never_change_a_verdict(doc: dict[str, Any]) -> None:
+    """One dental and one calcium reason exactly when the osteoclast inhibitor is recommended or consider,
+    and none of their inputs changes any verdict, missing list or other reason."""
+    rec = run(doc)
+    osteoclast = rec.therapies[list(TherapyCode).index(TherapyCode.osteoclast_inhibitor)]
+    given_codes = [r.code for r in osteoclast.reasons if r.code in DENTAL_CODES | CALCIUM_CODES]
+    offered = osteoclast.status in (Verdict.recommended, Verdict.consider)
+    assert given_codes == (expected_bone_health(doc) if offered else [])
+    assert (
+        not DENTAL_CODES & set(osteoclast.missing) and "history.dental_assessment" not in osteoclast.missing
+    )
+    calcium = doc["labs"]["corrected_calcium_mmol_l"]
+    variants = [None, "done", "not_done"]
+    levels = CALCIUM_WITHOUT_OTHER_RULES if calcium in CALCIUM_WITHOUT_OTHER_RULES else (calcium,)
+    reference = without_bone_health(rec)
+    for dental in variants:
+        for level in levels:
+            changed = copy.deepcopy(doc)
+            changed["history"]["dental_assessment"] = dental
+            changed["labs"]["corrected_calcium_mmol_l"] = level
+            assert without_bone_health(run(changed)) == reference, (dental, level)
+
+
+def new_therapies(doc: dict[str, Any]) -> tuple[Verdict, Verdict]:
+    """Stereotactic body radiotherapy and vertebral augmentation alone: cheaper than the whole engine, so that
+    this property can afford many more cases."""
+    facts = derive_facts(CaseSubmission.model_validate(doc), EVAL_DATE)
+    return (
+        therapies.stereotactic_body_radiotherapy(facts).status,
+        therapies.vertebral_augmentation(facts).status,
+    )
+
+
+@settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spine_case_documents())
+def test_blanking_an_input_never_turns_a_new_therapy_into_a_no(doc: dict[str, Any]) -> None:
+    """§6 (2027.01): an unknown never becomes a no. Blanking any known input never moves stereotactic body
+    radiotherapy or vertebral augmentation from consider or insufficient_data to not_indicated or
+    contraindicated."""
+    before = new_therapies(doc)
+    if not any(status in UNDECIDED_OR_CONSIDER for status in before):
+        return
+    for location, name in known_paths(doc):
+        after = new_therapies(nulled(doc, location))
+        for code, old, new in zip(CONSIDER_AT_MOST, before, after, strict=True):
+            if old in UNDECIDED_OR_CONSIDER:
+                assert new in UNDECIDED_OR_CONSIDER, (name, location, code, old, new)

@@ -113,6 +113,91 @@ async def test_the_rules_are_the_ruleset_document(client: httpx.AsyncClient) -> 
     assert {"ruleset_version", "therapies", "thresholds"} <= set(response.json())
 
 
+async def test_the_rules_publish_ruleset_2027_01_for_a_clinical_reviewer(client: httpx.AsyncClient) -> None:
+    """The two therapies, their reasons and sources, the two derived facts and the four inputs of 2027.01,
+    as JSON a reviewer reads without code."""
+    document = (await client.get("/v1/rules", headers=bearer("clinician"))).json()
+    assert document["ruleset_version"] == "2027.01"
+    therapies = {t["code"]: t for t in document["therapies"]}
+    assert list(therapies) == [code.value for code in TherapyCode]
+    for code, owner in (
+        ("stereotactic_body_radiotherapy", "radiation_oncology"),
+        ("vertebral_augmentation", "radiology"),
+    ):
+        assert (therapies[code]["owner"], therapies[code]["strongest_verdict"]) == (owner, "consider")
+        for item in (*therapies[code]["indication"], *therapies[code]["absolute_contraindications"]):
+            assert item["text"] and set(item["source"].split(", ")) <= set(document["sources"])
+    assert {"OMD", "SC24", "NICEVA", "NASS", "MRONJ"} <= set(document["sources"])
+    assert "dental examination before treatment" in document["sources"]["LABEL"]
+    assert [f["fact"] for f in document["derived_facts"]][1:] == [
+        "radioresistant primary (2027.01)",
+        "oligometastatic (2027.01)",
+    ]
+    assert {i["field"] for i in document["inputs_added"]} == {
+        "status.metastasis_count",
+        "history.dental_assessment",
+        "lesions[].posterior_wall",
+        "labs.inr",
+    }
+    dental = [r["code"] for r in therapies["osteoclast_inhibitor"]["when_recommended_or_consider"]]
+    assert dental[:4] == [
+        "dental_review_ongoing",
+        "dental_assessment_done",
+        "dental_assessment_before_start",
+        "dental_assessment_unrecorded",
+    ]
+
+
+async def test_a_what_if_evaluation_answers_ruleset_2027_01(client: httpx.AsyncClient) -> None:
+    """A renal primary with a painful spine lesion, oligometastatic, and the four new inputs: both new therapies
+    answered in the table's order with their reasons; a 422 names a count below the lesions listed."""
+    case = a_case()
+    case["primary_tumour"] = {"site": "kidney"}
+    case["status"]["metastasis_count"] = 2
+    case["history"]["dental_assessment"] = "not_done"
+    case["labs"]["inr"] = 1.8
+    case["lesions"][0]["posterior_wall"] = "involved"
+    response = await client.post("/v1/evaluate", json=case, headers=bearer("clinician"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["ruleset_version"] == "2027.01"
+    assert [t["code"] for t in body["therapies"]] == [code.value for code in TherapyCode]
+    verdicts = {t["code"]: t for t in body["therapies"]}
+    sbrt, augmentation = verdicts["stereotactic_body_radiotherapy"], verdicts["vertebral_augmentation"]
+    assert sbrt["status"] == "consider"
+    assert [r["code"] for r in sbrt["reasons"]] == [
+        "sbrt_oligometastatic",
+        "sbrt_radioresistant",
+        "sbrt_stability_review",
+        "sbrt_conditional",
+    ]
+    assert augmentation["status"] == "consider"  # the T8 lesion: painful, collapse below 50 %, SINS 9
+    assert [r["code"] for r in augmentation["reasons"]] == [
+        "augmentation_indicated",
+        "augmentation_surgical_agreement",
+        "augmentation_posterior_wall",
+        "augmentation_epidural_extension",
+        "augmentation_coagulation",
+        "augmentation_team_agreement",
+        "augmentation_not_antitumour",
+    ]
+    assert [r["code"] for r in verdicts["osteoclast_inhibitor"]["reasons"]][-2:] == [
+        "dental_assessment_before_start",
+        "calcium_vitamin_d_supplement",
+    ]
+    assert verdicts["external_beam_radiotherapy"]["reasons"][-1]["code"] == "sbrt_alternative"
+    assert "surgery" in body["required_specialties"]
+    assert body["discussion_reasons"][2:4] == [
+        "stereotactic_body_radiotherapy_consider",
+        "vertebral_augmentation_consider",
+    ]
+
+    case["status"]["metastasis_count"] = 1
+    refused = await client.post("/v1/evaluate", json=case, headers=bearer("clinician"))
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["status.metastasis_count"]
+
+
 async def test_the_latest_recommendation_of_a_case(
     client: httpx.AsyncClient, uow: FakeUnitOfWork, monkeypatch: pytest.MonkeyPatch
 ) -> None:

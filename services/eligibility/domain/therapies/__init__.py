@@ -6,6 +6,7 @@ from services.eligibility.domain.therapies.analgesia import (
     non_opioid_analgesic,
     opioid_analgesic,
 )
+from services.eligibility.domain.therapies.augmentation import vertebral_augmentation
 from services.eligibility.domain.therapies.bone_health import (
     osteoclast_inhibitor,
     physical_activity,
@@ -16,6 +17,10 @@ from services.eligibility.domain.therapies.radiotherapy import (
     hemibody_radiotherapy,
     postoperative_radiotherapy,
     radiopharmaceutical,
+)
+from services.eligibility.domain.therapies.stereotactic import (
+    stereotactic_body_radiotherapy,
+    with_sbrt_alternative,
 )
 from services.eligibility.domain.therapies.surgery import surgery
 
@@ -29,7 +34,10 @@ __all__ = [
     "physical_activity",
     "postoperative_radiotherapy",
     "radiopharmaceutical",
+    "stereotactic_body_radiotherapy",
     "surgery",
     "systemic_therapy",
     "thermal_ablation",
+    "vertebral_augmentation",
+    "with_sbrt_alternative",
 ]

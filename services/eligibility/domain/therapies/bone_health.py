@@ -5,7 +5,7 @@ from services.eligibility.domain.facts import CaseFacts
 from services.eligibility.domain.reasons import reason
 from services.eligibility.domain.tri import TRUE, Fact, check, from_field, known
 from services.eligibility.domain.verdicts import Criterion, Indication, decide
-from shared.contracts.codes import TherapyCode, TumourSite, Verdict
+from shared.contracts.codes import DentalAssessment, TherapyCode, TumourSite, Verdict
 from shared.contracts.recommendation import Reason, TherapyVerdict
 
 
@@ -24,6 +24,28 @@ def _osteoclast_site_indication(facts: CaseFacts) -> tuple[Fact, Reason]:
     code = "osteoclast_life_expectancy_short" if fact.false else "osteoclast_life_expectancy"
     months = case.status.life_expectancy_months
     return fact, reason(code, None if months is None else f"{months:g} months")
+
+
+def _bone_health_reasons(facts: CaseFacts) -> list[Reason]:
+    """2027.01: exactly one dental reason [MRONJ, LABEL] and one calcium reason [LABEL]; they change no
+    verdict and never enter `missing`."""
+    case = facts.case
+    if case.history.on_osteoclast_inhibitor is True:
+        dental = "dental_review_ongoing"
+    elif case.history.dental_assessment is None:
+        dental = "dental_assessment_unrecorded"
+    elif case.history.dental_assessment == DentalAssessment.done:
+        dental = "dental_assessment_done"
+    else:
+        dental = "dental_assessment_before_start"
+    calcium = case.labs.corrected_calcium_mmol_l
+    if calcium is None:
+        supplement = "calcium_check_then_supplement"
+    elif calcium <= t.CALCIUM_SUPPLEMENT_MAX:
+        supplement = "calcium_vitamin_d_supplement"
+    else:
+        supplement = "calcium_supplement_withheld"
+    return [reason(dental), reason(supplement)]
 
 
 def osteoclast_inhibitor(facts: CaseFacts) -> TherapyVerdict:
@@ -63,6 +85,7 @@ def osteoclast_inhibitor(facts: CaseFacts) -> TherapyVerdict:
         ],
         notes=[reason("osteoclast_not_first_line_for_pain")],
         assumed=[reason(code) for code in facts.taken_false_by_age()],
+        offered=_bone_health_reasons(facts),
         source="ESMO",
     )
 
