@@ -79,6 +79,7 @@ def test_coordinator_prepares_and_locks_a_meeting_then_a_clinician_records_outco
     assert unlabelled_controls(browser) == []
     Select(browser.find_element(By.ID, "decision-opioid_analgesic")).select_by_value("accepted")
     Select(browser.find_element(By.ID, "decision-surgery")).select_by_value("declined")
+    Select(browser.find_element(By.ID, "decision-stereotactic_body_radiotherapy")).select_by_value("deferred")
     Select(browser.find_element(By.ID, "intent")).select_by_value("palliative")
     click(browser, By.CSS_SELECTOR, "form.outcome button[type=submit]")
     error = browser.find_element(By.ID, "error-reason-surgery")

@@ -30,7 +30,11 @@ CLINICIANS = [
 ]
 
 
-def recommendation(case_id: UUID, *, alerts: bool = True) -> dict[str, Any]:
+# The therapies of each ruleset: 2027.01 appended two to the twelve of 2026.12.
+RULESET_THERAPIES = {"2026.12": list(TherapyCode)[:12], "2027.01": list(TherapyCode)}
+
+
+def recommendation(case_id: UUID, *, alerts: bool = True, ruleset: str = "2027.01") -> dict[str, Any]:
     statuses = {
         "non_opioid_analgesic": "recommended",
         "opioid_analgesic": "consider",
@@ -38,12 +42,13 @@ def recommendation(case_id: UUID, *, alerts: bool = True) -> dict[str, Any]:
         "surgery": "consider",
         "radiopharmaceutical": "insufficient_data",
         "thermal_ablation": "contraindicated",
+        "stereotactic_body_radiotherapy": "consider",
     }
     return {
         "schema_version": 1,
         "case_id": str(case_id),
         "case_version": 1,
-        "ruleset_version": "2026.12",
+        "ruleset_version": ruleset,
         "evaluated_at": "2026-11-27T09:00:00+00:00",
         "urgency": "urgent",
         "book_within_hours": 72,
@@ -64,7 +69,7 @@ def recommendation(case_id: UUID, *, alerts: bool = True) -> dict[str, Any]:
                 else [],
                 "eligible_from": None,
             }
-            for code in TherapyCode
+            for code in RULESET_THERAPIES[ruleset]
         ],
         "scores": {"L1": {"sins": 11, "sins_band": "indeterminate", "mirels": None}},
         "alerts": [{"code": "mscc_suspected", "text": "Suspected spinal cord compression: same-day MRI"}]
@@ -73,6 +78,20 @@ def recommendation(case_id: UUID, *, alerts: bool = True) -> dict[str, Any]:
         "discussion": "full",
         "discussion_reasons": ["urgency_urgent", "alert_mscc_suspected", "surgery_consider"],
     }
+
+
+# The parts of a normalised submission the console's case page reads: the pseudonym and the inputs of 2027.01.
+SUBMISSION: dict[str, Any] = {
+    "patient": {"pseudonym": "PSN-FAKE-0001", "sex": "female"},
+    "lesions": [
+        {"id": "L1", "site": "spine", "spine_level": "T8", "posterior_wall": "retropulsed"},
+        {"id": "L2", "site": "spine", "spine_level": "L2", "posterior_wall": None},
+        {"id": "L3", "site": "femur"},
+    ],
+    "labs": {"inr": 1.6},
+    "history": {"dental_assessment": "not_done"},
+    "status": {"metastasis_count": None},
+}
 
 
 @dataclass
@@ -92,7 +111,9 @@ class FakeServices:
         self.second = self.add_meeting(start + timedelta(days=3))
         self.cases = [uuid4() for _ in range(3)]
         for index, case_id in enumerate(self.cases):
-            self.recommendations[str(case_id)] = recommendation(case_id, alerts=index == 0)
+            # the last case was evaluated under 2026.12, before the two therapies of 2027.01
+            ruleset = "2026.12" if index == 2 else "2027.01"
+            self.recommendations[str(case_id)] = recommendation(case_id, alerts=index == 0, ruleset=ruleset)
             self.add_item(self.first, case_id, position=index + 1, ready=index != 1)
         self.huddle_case = uuid4()
         self.recommendations[str(self.huddle_case)] = recommendation(self.huddle_case)
@@ -263,6 +284,7 @@ class FakeServices:
                     "status": "listed",
                     "recommendation": None,
                     "booking": None,
+                    "submission": SUBMISSION,
                 }
             )
         if method == "GET" and (m := re.fullmatch(r"/v1/recommendations/([^/]+)", path)):

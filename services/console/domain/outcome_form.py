@@ -40,8 +40,12 @@ class DecisionRow:
 
 
 def _therapies(verdicts: Mapping[str, str]) -> list[str]:
+    """The therapies of the recommendation the meeting saw, in the contract's order (a ruleset before
+    2027.01 has twelve), then any the contract does not know; every therapy when no verdict is known."""
     known = [code.value for code in TherapyCode]
-    return known + [code for code in verdicts if code not in known]
+    if not verdicts:
+        return known
+    return [code for code in known if code in verdicts] + [code for code in verdicts if code not in known]
 
 
 def _row(therapy: str, verdict: str, decision: str, reason_code: str, note: str) -> DecisionRow:

@@ -23,6 +23,8 @@ THERAPY_LABELS: dict[str, str] = {
     "surgery": "Surgery (stabilisation, decompression, resection)",
     "postoperative_radiotherapy": "Postoperative radiotherapy",
     "thermal_ablation": "Thermal ablation",
+    "stereotactic_body_radiotherapy": "Stereotactic body radiotherapy (SBRT / SABR)",
+    "vertebral_augmentation": "Vertebral augmentation (vertebroplasty / kyphoplasty)",
 }
 VERDICT_LABELS: dict[str, str] = {
     "recommended": "Recommended",
@@ -115,6 +117,49 @@ def read_recommendation(recommendation: Mapping[str, Any]) -> RecommendationRead
         discussion=recommendation.get("discussion"),
         discussion_reasons=list(recommendation.get("discussion_reasons") or []),
     )
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    label: str
+    value: str  # "not recorded" for a null
+
+
+NOT_RECORDED = "not recorded"
+DENTAL_LABELS = {"done": "done", "not_done": "not done"}
+
+
+def _shown(value: Any, labels: Mapping[str, str] | None = None) -> str:
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, float):
+        return f"{value:g}"
+    return (labels or {}).get(str(value), str(value))
+
+
+def inputs_of_ruleset_2027_01(submission: Mapping[str, Any]) -> list[CaseInput]:
+    """The four optional inputs that ruleset 2027.01 reads, as a case's normalised submission holds them:
+    the metastasis count, the dental assessment, the INR and each spine lesion's posterior wall."""
+    status = submission.get("status") or {}
+    history = submission.get("history") or {}
+    labs = submission.get("labs") or {}
+    lines = [
+        CaseInput("Distant metastases at the latest staging", _shown(status.get("metastasis_count"))),
+        CaseInput(
+            "Dental assessment before an osteoclast inhibitor",
+            _shown(history.get("dental_assessment"), DENTAL_LABELS),
+        ),
+        CaseInput("INR", _shown(labs.get("inr"))),
+    ]
+    lines += [
+        CaseInput(
+            f"Posterior wall, lesion {lesion.get('id')} ({lesion.get('spine_level')})",
+            _shown(lesion.get("posterior_wall")),
+        )
+        for lesion in submission.get("lesions") or []
+        if lesion.get("site") == "spine"
+    ]
+    return lines
 
 
 def parse_instant(value: Any) -> datetime | None:

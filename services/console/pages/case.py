@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from services.console.domain.reading import read_recommendation
+from services.console.domain.reading import inputs_of_ruleset_2027_01, read_recommendation
 from services.console.pages.rendering import render
 from services.console.pages.session import Reader
 from services.console.upstream import eligibility, intake, scheduler
@@ -28,6 +28,7 @@ async def case_page(request: Request, case_id: UUID, user: Reader) -> Response:
         await _with_item(user, p) for p in await scheduler.bookings_of_case(user.scheduler, case_id)
     ]
     view = await intake.case_view(user.intake, user.role, case_id)
+    submission = (view or {}).get("submission")
     return render(
         request,
         "case.html",
@@ -36,6 +37,7 @@ async def case_page(request: Request, case_id: UUID, user: Reader) -> Response:
             "recommendation": recommendation,
             "placements": placements,
             "intake_view": view,
+            "inputs": inputs_of_ruleset_2027_01(submission) if isinstance(submission, dict) else None,
             "status": _status(view, placements, recommendation is not None),
             "outcome": (view or {}).get("outcome"),
             "records": user.records_outcomes,

@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.console.domain import outcome_form
-from services.console.domain.reading import on_worklist, read_recommendation, time_left, week_of
+from services.console.domain.reading import (
+    inputs_of_ruleset_2027_01,
+    on_worklist,
+    read_recommendation,
+    time_left,
+    week_of,
+)
 from shared.contracts.codes import TherapyCode
 from tests.support.console_fake import recommendation
 
@@ -48,10 +54,47 @@ def test_prefilled_rows_accept_recommended_and_leave_consider_to_the_meeting() -
         "thermal_ablation": "contraindicated",
     }
     rows = {row.therapy: row for row in outcome_form.prefilled_rows(verdicts)}
-    assert len(rows) == len(TherapyCode)
+    assert list(rows) == ["opioid_analgesic", "surgery", "thermal_ablation"]  # the verdicts', in table order
     assert rows["opioid_analgesic"].decision == "accepted"
     assert rows["surgery"].decision == "" and rows["surgery"].needs_decision
     assert rows["thermal_ablation"].decision == "" and not rows["thermal_ablation"].needs_decision
+
+
+def test_the_rows_are_the_therapies_of_the_recommendations_ruleset() -> None:
+    """2026.12 recommended twelve therapies, 2027.01 fourteen: the form lists those the meeting saw, in the
+    contract's order, then any the contract does not know; every therapy when no verdict is known."""
+    twelve = {code.value: "not_indicated" for code in list(TherapyCode)[:12]}
+    assert [row.therapy for row in outcome_form.prefilled_rows(twelve)] == list(twelve)
+    fourteen = {code.value: "not_indicated" for code in reversed(TherapyCode)}
+    assert [row.therapy for row in outcome_form.prefilled_rows(fourteen)] == [c.value for c in TherapyCode]
+    assert [row.therapy for row in outcome_form.prefilled_rows({})] == [c.value for c in TherapyCode]
+    future = outcome_form.prefilled_rows({"surgery": "consider", "cryotherapy_2030": "consider"})
+    assert [(row.therapy, row.label) for row in future] == [
+        ("surgery", "Surgery (stabilisation, decompression, resection)"),
+        ("cryotherapy_2030", "cryotherapy_2030"),
+    ]
+
+
+def test_the_inputs_of_2027_01_read_from_a_submission_with_not_recorded_for_nulls() -> None:
+    lines = inputs_of_ruleset_2027_01(
+        {
+            "lesions": [
+                {"id": "S1", "site": "spine", "spine_level": "T5", "posterior_wall": "involved"},
+                {"id": "F1", "site": "femur"},
+            ],
+            "labs": {"inr": 1.0},
+            "history": {"dental_assessment": "done"},
+            "status": {"metastasis_count": 3},
+        }
+    )
+    assert [(line.label, line.value) for line in lines] == [
+        ("Distant metastases at the latest staging", "3"),
+        ("Dental assessment before an osteoclast inhibitor", "done"),
+        ("INR", "1"),
+        ("Posterior wall, lesion S1 (T5)", "involved"),
+    ]
+    older = inputs_of_ruleset_2027_01({"lesions": [{"id": "S1", "site": "spine", "spine_level": "C2"}]})
+    assert {line.value for line in older} == {"not recorded"}
 
 
 def test_outcome_request_leaves_out_undecided_rows_and_blank_values() -> None:

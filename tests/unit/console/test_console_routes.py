@@ -187,6 +187,7 @@ async def test_a_declined_therapy_without_reason_shows_the_422_next_to_its_reaso
         "decision-external_beam_radiotherapy": "accepted",
         "decision-opioid_analgesic": "accepted",
         "decision-surgery": "declined",
+        "decision-stereotactic_body_radiotherapy": "deferred",
         "intent": "palliative",
         "attendees": ["1", "2", "3", "4", "5"],
     }
@@ -307,6 +308,61 @@ async def test_intake_is_asked_for_the_case_only_by_the_roles_it_serves(
     assert 'id="case-status">listed<' in page.text and "Record outcome" not in page.text
 
 
+async def test_an_item_evaluated_under_2026_12_has_its_twelve_therapies_and_needs_no_new_decision(
+    console: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    """A recommendation issued under 2026.12 stays as it was: its outcome form lists its twelve therapies
+    (neither 2027.01 therapy), and the outcome is recorded without a decision for them."""
+    csrf = await sign_in(console, "clinician")
+    item_id = next(k for k, v in fake.items.items() if v["position"] == 3)
+    assert fake.recommendations[fake.items[item_id]["case_id"]]["ruleset_version"] == "2026.12"
+    form = await console.get(f"/meetings/{fake.first}/items/{item_id}/outcome")
+    assert form.status_code == 200
+    assert form.text.count('name="decision-') == 12
+    assert "Thermal ablation" in form.text and "Stereotactic body radiotherapy" not in form.text
+    saved = await console.post(
+        f"/meetings/{fake.first}/items/{item_id}/outcome",
+        data={
+            "csrf_token": csrf,
+            "decision-non_opioid_analgesic": "accepted",
+            "decision-external_beam_radiotherapy": "accepted",
+            "decision-opioid_analgesic": "accepted",
+            "decision-surgery": "accepted",
+            "intent": "palliative",
+            "attendees": ["1", "2", "3", "4", "5"],
+        },
+    )
+    assert saved.status_code == 303
+    assert [d["therapy"] for d in fake.outcomes[0]["decisions"]] == [
+        "non_opioid_analgesic",
+        "opioid_analgesic",
+        "external_beam_radiotherapy",
+        "surgery",
+    ]
+
+
+async def test_the_case_page_shows_the_inputs_of_ruleset_2027_01_to_the_roles_intake_serves(
+    console: httpx.AsyncClient, fake: FakeServices
+) -> None:
+    await sign_in(console, "ops")
+    page = await console.get(f"/cases/{fake.cases[0]}")
+    section = page.text[page.text.index('id="inputs-title"') :]
+    for label, value in (
+        ("Distant metastases at the latest staging", "not recorded"),
+        ("Dental assessment before an osteoclast inhibitor", "not done"),
+        ("INR", "1.6"),
+        ("Posterior wall, lesion L1 (T8)", "retropulsed"),
+        ("Posterior wall, lesion L2 (L2)", "not recorded"),
+    ):
+        assert re.search(
+            rf"<dt>{re.escape(label)}</dt><dd>(<span class=\"muted\">)?{re.escape(value)}<", section
+        )
+    assert "lesion L3" not in section  # a femur has no posterior wall
+    assert "Stereotactic body radiotherapy (SBRT / SABR)" in page.text
+    await sign_in(console, "clinician")  # intake's view, and so the submission, is not the clinician's
+    assert 'id="inputs-title"' not in (await console.get(f"/cases/{fake.cases[0]}")).text
+
+
 async def test_a_huddle_outcome_is_recorded_from_the_case_page_with_its_participants_prefilled(
     console: httpx.AsyncClient, fake: FakeServices
 ) -> None:
@@ -325,6 +381,8 @@ async def test_a_huddle_outcome_is_recorded_from_the_case_page_with_its_particip
         "decision-surgery": "modified",
         "reason-surgery": "clinical_judgement",
         "note-surgery": "fixation first",
+        "decision-stereotactic_body_radiotherapy": "declined",
+        "reason-stereotactic_body_radiotherapy": "clinical_judgement",
         "intent": "palliative",
         "decision_to_treat_date": "2026-12-01",
         "attendees": ["1", "2", "3", "4"],
