@@ -2,18 +2,24 @@
 through the HL7 validator."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fhir.resources.R4B.codesystem import CodeSystem
 
+from services.eligibility.domain import evaluate
 from services.intake.fhir import map_bundle_with_sources
 from services.intake.fhir_out import case_bundle, codesystems
 from services.intake.fhir_out.codes import THERAPY_SYSTEM, VERDICT_SYSTEM
+from shared.contracts.case import CaseSubmission
 from tests.support import fhir_out_samples as samples
+from tests.support.cases import a_case
 
 from .conftest import KEY, TODAY
+
+TODAY_MOMENT = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=UTC)
 
 
 def build(**kwargs: Any) -> dict[str, list[dict[str, Any]]]:
@@ -48,6 +54,32 @@ def test_success_guidance_with_one_action_per_therapy() -> None:
     assert "documentation" not in actions[2]  # no reason given
     assert {c["id"] for c in group["contained"]} == {a["resource"]["reference"][1:] for a in actions}
     assert set(found) == {"GuidanceResponse", "RequestGroup", "Device", "Provenance"}
+
+
+@pytest.mark.parametrize("ruleset", ["2026.12", "2027.01"])
+def test_the_request_group_has_one_action_per_therapy_of_the_recommendations_ruleset(ruleset: str) -> None:
+    """2027.01 recommends fourteen therapies (the two new ones coded in the product's CodeSystem); a
+    recommendation issued under 2026.12 keeps its twelve."""
+    issued = evaluate(
+        CaseSubmission.model_validate(a_case()), case_id=None, case_version=2, evaluated_at=TODAY_MOMENT
+    ).model_dump(mode="json")
+    if ruleset == "2026.12":
+        issued = {**issued, "ruleset_version": ruleset, "therapies": issued["therapies"][:12]}
+    found = build(recommendation=issued, booking=None)
+    guidance, group = found["GuidanceResponse"][0], found["RequestGroup"][0]
+    codes = [a["code"][0]["coding"][0]["code"] for a in group["action"]]
+    assert codes == [t["code"] for t in issued["therapies"]] and len(codes) == (
+        12 if ruleset == "2026.12" else 14
+    )
+    therapy_codes = next(
+        {c["code"] for c in system["concept"]} for system in codesystems() if system["url"] == THERAPY_SYSTEM
+    )
+    assert set(codes) <= therapy_codes
+    assert guidance["moduleUri"].endswith(f"/ruleset/{ruleset}")
+    if ruleset == "2027.01":  # the test case's metastasis count is not recorded
+        assert ("Observation", ["status.metastasis_count"]) in [
+            (d["type"], d["mustSupport"]) for d in guidance["dataRequirement"]
+        ]
 
 
 def test_insufficient_data_is_data_required_naming_the_missing_paths() -> None:

@@ -64,3 +64,17 @@ def test_every_decision_is_counted_once_and_shares_are_proportions(records: list
             if r.therapy is entry.therapy and r.decision is Decision.declined and r.reason_code
         )
         assert sum(n for _, n in entry.commonest_decline_reasons) <= declines
+
+
+def test_a_2027_01_therapy_is_counted_and_listed_after_thermal_ablation() -> None:
+    """The two therapies of 2027.01 follow thermal_ablation; under a 2026.12 filter they are listed with no
+    decision (its recommendations never had them)."""
+    sbrt = TherapyCode.stereotactic_body_radiotherapy
+    result = concordance([DecisionRecord(sbrt, Verdict.consider, Decision.accepted, None)])
+    assert [entry.therapy for entry in result][-3:] == [
+        TherapyCode.thermal_ablation,
+        sbrt,
+        TherapyCode.vertebral_augmentation,
+    ]
+    entry = next(e for e in result if e.therapy is sbrt)
+    assert entry.counts == {Verdict.consider: {Decision.accepted: 1}} and entry.consider_accepted_share == 1.0

@@ -102,3 +102,49 @@ def test_unknown_therapy_codes_and_long_notes_are_refused_by_the_contract() -> N
     with pytest.raises(ValidationError) as long_note:
         request([{"therapy": "surgery", "decision": "accepted", "note": "x" * 501}])
     assert long_note.value.errors()[0]["loc"] == ("decisions", 0, "note")
+
+
+# A 2026.12 snapshot lists the twelve therapies before those of 2027.01; a 2027.01 one all fourteen.
+TWELVE = {code: Verdict.not_indicated for code in list(TherapyCode)[:12]} | {
+    TherapyCode.external_beam_radiotherapy: Verdict.recommended
+}
+FOURTEEN = TWELVE | {
+    TherapyCode.stereotactic_body_radiotherapy: Verdict.consider,
+    TherapyCode.vertebral_augmentation: Verdict.not_indicated,
+}
+
+
+def test_a_2026_12_snapshot_needs_no_decision_for_the_therapies_of_2027_01() -> None:
+    req = request([{"therapy": "external_beam_radiotherapy", "decision": "accepted"}])
+    found = outcome_problems(req, verdicts=TWELVE, required_specialties=REQUIRED, eligible_attendees=MEMBERS)
+    assert found == []
+
+
+def test_a_2027_01_snapshot_needs_a_decision_for_stereotactic_body_radiotherapy_when_consider() -> None:
+    req = request([{"therapy": "external_beam_radiotherapy", "decision": "accepted"}])
+    found = outcome_problems(
+        req, verdicts=FOURTEEN, required_specialties=REQUIRED, eligible_attendees=MEMBERS
+    )
+    assert [(p.field, p.reason) for p in found] == [
+        (
+            "decisions",
+            "no decision for stereotactic_body_radiotherapy (consider): every recommended or consider therapy "
+            "needs one",
+        )
+    ]
+    decided = request(
+        [
+            {"therapy": "external_beam_radiotherapy", "decision": "accepted"},
+            {
+                "therapy": "stereotactic_body_radiotherapy",
+                "decision": "declined",
+                "reason_code": "resource_constraint",
+            },
+        ]
+    )
+    assert (
+        outcome_problems(
+            decided, verdicts=FOURTEEN, required_specialties=REQUIRED, eligible_attendees=MEMBERS
+        )
+        == []
+    )
