@@ -50,6 +50,11 @@ def test_a_clinician_reads_a_case_with_its_alerts_first(
 ) -> None:
     case = a_case()
     case["labs"]["corrected_calcium_mmol_l"] = 3.2  # hypercalcaemia: an alert
+    # the inputs of ruleset 2027.01
+    case["status"]["metastasis_count"] = 4
+    case["history"]["dental_assessment"] = "not_done"
+    case["labs"]["inr"] = 1.2
+    case["lesions"][0]["posterior_wall"] = "involved"
     case_id = submit(pipeline, case)
     recommendation = eventually(lambda: recommended(pipeline, case_id))
 
@@ -73,6 +78,16 @@ def test_a_clinician_reads_a_case_with_its_alerts_first(
     browser.get(f"{stack_console.url}/cases/{case_id}")
     assert browser.find_element(By.ID, "case-status").text in ("evaluated", "waitlisted", "booked", "listed")
     assert case["patient"]["pseudonym"] in browser.page_source  # intake's view names the case by pseudonym
+    inputs = {
+        pair.find_element(By.TAG_NAME, "dt").text: pair.find_element(By.TAG_NAME, "dd").text
+        for pair in browser.find_elements(By.CSS_SELECTOR, "dl.inputs > div")
+    }
+    assert inputs == {
+        "Distant metastases at the latest staging": "4",
+        "Dental assessment before an osteoclast inhibitor": "not done",
+        "INR": "1.2",
+        "Posterior wall, lesion L1 (T8)": "involved",
+    }
 
 
 def staff_and_meetings(pipeline: Pipeline) -> None:
