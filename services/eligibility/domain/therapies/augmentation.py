@@ -53,10 +53,18 @@ def _notes(facts: CaseFacts, known_targets: list[LesionFacts]) -> list[Reason]:
     """Reasons that change no verdict and never enter `missing`, each when its condition holds."""
     labs = facts.case.labs
     indeterminate = [
-        t_ for t_ in known_targets if t_.sins_in(t.SINS_INDETERMINATE_MIN, t.SINS_UNSTABLE_MIN - 1).true
+        target
+        for target in known_targets
+        if target.sins_in(t.SINS_INDETERMINATE_MIN, t.SINS_UNSTABLE_MIN - 1).true
     ]
-    wall = [t_ for t_ in known_targets if t_.lesion.posterior_wall in t.AUGMENTATION_POSTERIOR_WALL_AT_RISK]
-    epidural = [t_ for t_ in known_targets if t_.lesion.escc_grade in t.AUGMENTATION_EPIDURAL_EXTENSION]
+    wall = [
+        target
+        for target in known_targets
+        if target.lesion.posterior_wall in t.AUGMENTATION_POSTERIOR_WALL_AT_RISK
+    ]
+    epidural = [
+        target for target in known_targets if target.lesion.escc_grade in t.AUGMENTATION_EPIDURAL_EXTENSION
+    ]
     coagulation = (
         labs.platelets_10e9_l is not None and labs.platelets_10e9_l < t.AUGMENTATION_PLATELETS_MIN
     ) or (labs.inr is not None and labs.inr > t.AUGMENTATION_INR_MAX)
